@@ -37,6 +37,24 @@ pub enum BuildError {
 
 /// Builds one uncompressed RecordBatch v2 at a time.
 ///
+/// ```
+/// use sluice_proto::record_batch::{Batch, BatchBuilder};
+///
+/// let mut builder = BatchBuilder::new();
+/// builder.append(1_700_000_000_000, Some(b"user-1"), Some(b"hello")).unwrap();
+/// builder
+///     .append_with_headers(1_700_000_000_001, None, None, &[("trace", Some(&b"42"[..]))])
+///     .unwrap();
+/// // A producer fills to a byte budget by asking what the next record would add.
+/// let next = builder.record_encoded_len::<&str>(1_700_000_000_002, None, Some(b"x"), &[]);
+/// assert!(builder.encoded_len() + next < 16 * 1024);
+///
+/// let batch = Batch::new(builder.finish()).unwrap();
+/// let first = batch.records().next().unwrap().unwrap();
+/// assert_eq!(first.offset, 0);
+/// assert_eq!(first.value.as_deref(), Some(&b"hello"[..]));
+/// ```
+///
 /// Defaults match a non-idempotent Java producer: base offset 0 (the broker assigns offsets),
 /// partition leader epoch -1, producer id/epoch/base sequence -1, attributes 0 (no compression,
 /// create-time timestamps, not transactional). Settings persist across [`finish`](Self::finish);
@@ -205,11 +223,11 @@ impl BatchBuilder {
         batch
     }
 
-    /// Seals the batch and appends it to `out`, leaving the builder empty with its buffer kept
-    /// for the next batch.
-    pub fn finish_into(&mut self, out: &mut Vec<u8>) {
+    /// Seals the batch and appends it to `out` (a `Vec<u8>`, a `BytesMut`, …), leaving the
+    /// builder empty with its buffer kept for the next batch.
+    pub fn finish_into(&mut self, out: &mut impl BufMut) {
         self.write_header();
-        out.extend_from_slice(&self.buf);
+        out.put_slice(&self.buf);
         self.buf.clear();
         self.reset();
     }
@@ -232,6 +250,14 @@ impl BatchBuilder {
         let total = self.buf.len();
         assert!((HEADER_LEN..=BATCH_BYTES_MAX).contains(&total));
         let last_offset_delta = self.records_count.saturating_sub(1) as i32;
+        // A reader refuses a batch whose last offset overflows; offsets that large mean the
+        // caller passed a nonsense base offset, a bug rather than input.
+        assert!(
+            self.base_offset.checked_add(i64::from(last_offset_delta)).is_some(),
+            "base offset {} + {} records overflows i64",
+            self.base_offset,
+            self.records_count
+        );
         let header = &mut self.buf[..HEADER_LEN];
         header[BASE_OFFSET..BASE_OFFSET + 8].copy_from_slice(&self.base_offset.to_be_bytes());
         header[BATCH_LENGTH..BATCH_LENGTH + 4]

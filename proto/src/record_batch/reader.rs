@@ -190,6 +190,11 @@ impl Batch {
         &self.bytes
     }
 
+    /// Gives back the batch's bytes, to store or forward them unchanged.
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
     /// Iterates over the records; each yields once, and the first malformed one ends the walk
     /// with an error.
     pub fn records(&self) -> Records {
@@ -270,6 +275,13 @@ pub struct Header {
     pub key: Bytes,
     /// The header value, `None` when null.
     pub value: Option<Bytes>,
+}
+
+impl Header {
+    /// The key as UTF-8, as Kafka clients treat it; `None` if it is not valid UTF-8.
+    pub fn key_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.key).ok()
+    }
 }
 
 /// Iterator over a record's [`Headers`].

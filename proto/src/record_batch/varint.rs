@@ -224,4 +224,34 @@ mod tests {
     fn given_trailing_bytes_when_decoding_should_stop_at_the_terminating_byte() {
         assert_eq!(decode_varint(&[0x02, 0xff, 0xff]), Ok((1, 1)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn given_any_i32_when_round_tripping_should_return_it(value: i32) {
+            let bytes = varint_bytes(value);
+            proptest::prop_assert_eq!(decode_varint(&bytes), Ok((value, bytes.len())));
+        }
+
+        #[test]
+        fn given_any_i64_when_round_tripping_should_return_it(value: i64) {
+            let bytes = varlong_bytes(value);
+            proptest::prop_assert_eq!(decode_varlong(&bytes), Ok((value, bytes.len())));
+        }
+
+        #[test]
+        fn given_any_bytes_when_decoding_should_error_or_consume_a_prefix(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+        ) {
+            // Whatever it decodes, it never reads past the input, and the value re-encodes to
+            // at most as many bytes (non-minimal inputs shrink).
+            if let Ok((value, len)) = decode_varint(&bytes) {
+                proptest::prop_assert!(len <= bytes.len() && len <= VARINT_BYTES_MAX);
+                proptest::prop_assert!(varint_len(value) <= len);
+            }
+            if let Ok((value, len)) = decode_varlong(&bytes) {
+                proptest::prop_assert!(len <= bytes.len() && len <= VARLONG_BYTES_MAX);
+                proptest::prop_assert!(varlong_len(value) <= len);
+            }
+        }
+    }
 }
