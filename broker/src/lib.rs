@@ -7,3 +7,6 @@
 //! Not built yet: it lands with the broker issue and builds on `sluice-proto` (wire protocol)
 //! and `sluice-storage` (the partition log). Until then this crate deliberately contains no
 //! binary and no handlers, so nothing here pretends to serve requests.
+
+pub mod config;
+pub mod metrics;
