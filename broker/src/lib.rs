@@ -9,4 +9,5 @@
 //! binary and no handlers, so nothing here pretends to serve requests.
 
 pub mod config;
+pub mod metadata;
 pub mod metrics;

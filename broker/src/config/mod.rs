@@ -5,7 +5,7 @@
 //! Every key of the file has the same name as its flag with `-` spelled `_`.
 
 mod file;
-mod flush_policy_arg;
+mod flush_policy_setting;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::Parser;
 
 pub use file::FileConfig;
-pub use flush_policy_arg::FlushPolicyArg;
+pub use flush_policy_setting::FlushPolicySetting;
 
 /// Why the configuration could not be loaded. Each message names the offending key.
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +111,7 @@ pub struct Args {
     /// Default flush policy: `always` (acknowledged = fdatasynced), `interval=MS`, or `never`.
     /// [default: always]
     #[arg(long, env = "SLUICE_FLUSH_POLICY", value_name = "POLICY")]
-    pub flush_policy: Option<FlushPolicyArg>,
+    pub flush_policy: Option<FlushPolicySetting>,
 
     /// Most client connections open at once (across all shards); more are refused.
     /// [default: 10000]
@@ -143,7 +143,7 @@ pub struct TopicDefaults {
     /// Retention by age; `None` keeps everything.
     pub retention_ms: Option<u64>,
     /// Flush policy.
-    pub flush_policy: FlushPolicyArg,
+    pub flush_policy: FlushPolicySetting,
 }
 
 /// The validated configuration the broker runs with.
@@ -224,7 +224,7 @@ impl BrokerConfig {
         let flush_policy = match (args.flush_policy, file.flush_policy) {
             (Some(policy), _) => policy,
             (None, Some(text)) => text.parse().map_err(|reason| invalid("flush_policy", reason))?,
-            (None, None) => FlushPolicyArg::Always,
+            (None, None) => FlushPolicySetting::Always,
         };
         let max_connections = args.max_connections.or(file.max_connections).unwrap_or(10_000);
         if max_connections == 0 {
@@ -293,11 +293,11 @@ mod tests {
     #[test]
     fn given_no_arguments_should_use_documented_defaults() {
         let config = BrokerConfig::merge(args(&[]), FileConfig::default()).unwrap();
-        assert_eq!(config.listen, "127.0.0.1:9292".parse().unwrap());
-        assert_eq!(config.metrics_listen, "127.0.0.1:9293".parse().unwrap());
+        assert_eq!(config.listen, "127.0.0.1:9292".parse::<SocketAddr>().unwrap());
+        assert_eq!(config.metrics_listen, "127.0.0.1:9293".parse::<SocketAddr>().unwrap());
         assert_eq!(config.data_dir, PathBuf::from("data"));
         assert!(config.shards >= 1);
-        assert_eq!(config.topic_defaults.flush_policy, FlushPolicyArg::Always);
+        assert_eq!(config.topic_defaults.flush_policy, FlushPolicySetting::Always);
         assert_eq!(config.topic_defaults.retention_bytes, None);
     }
 
@@ -308,7 +308,7 @@ mod tests {
         let config = BrokerConfig::merge(args(&["--shards", "2"]), file).unwrap();
         assert_eq!(config.shards, 2);
         assert_eq!(config.node_id, 7);
-        assert_eq!(config.topic_defaults.flush_policy, FlushPolicyArg::Never);
+        assert_eq!(config.topic_defaults.flush_policy, FlushPolicySetting::Never);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A flush policy as written by a user; converted to the storage crate's policy at the edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlushPolicyArg {
+/// A topic's flush policy as configured and persisted; converted to the storage crate's policy
+/// where logs are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub enum FlushPolicySetting {
     /// Acknowledge only after fdatasync.
     Always,
     /// fdatasync at most this many milliseconds after an append.
@@ -17,20 +18,20 @@ pub enum FlushPolicyArg {
     Never,
 }
 
-impl FromStr for FlushPolicyArg {
+impl FromStr for FlushPolicySetting {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text {
-            "always" => Ok(FlushPolicyArg::Always),
-            "never" => Ok(FlushPolicyArg::Never),
+            "always" => Ok(FlushPolicySetting::Always),
+            "never" => Ok(FlushPolicySetting::Never),
             _ => {
                 let ms = text.strip_prefix("interval=").ok_or_else(|| {
                     format!("\"{text}\" is not one of always, interval=MS, never")
                 })?;
                 match ms.parse::<u64>() {
                     Ok(interval_ms) if interval_ms > 0 => {
-                        Ok(FlushPolicyArg::Interval { interval_ms })
+                        Ok(FlushPolicySetting::Interval { interval_ms })
                     }
                     _ => Err(format!("interval must be a positive number of ms, got \"{ms}\"")),
                 }
@@ -39,12 +40,12 @@ impl FromStr for FlushPolicyArg {
     }
 }
 
-impl fmt::Display for FlushPolicyArg {
+impl fmt::Display for FlushPolicySetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FlushPolicyArg::Always => f.write_str("always"),
-            FlushPolicyArg::Interval { interval_ms } => write!(f, "interval={interval_ms}"),
-            FlushPolicyArg::Never => f.write_str("never"),
+            FlushPolicySetting::Always => f.write_str("always"),
+            FlushPolicySetting::Interval { interval_ms } => write!(f, "interval={interval_ms}"),
+            FlushPolicySetting::Never => f.write_str("never"),
         }
     }
 }
@@ -56,15 +57,15 @@ mod tests {
     #[test]
     fn parses_every_documented_form_and_prints_it_back() {
         for text in ["always", "never", "interval=250"] {
-            let policy: FlushPolicyArg = text.parse().unwrap();
+            let policy: FlushPolicySetting = text.parse().unwrap();
             assert_eq!(policy.to_string(), text);
         }
     }
 
     #[test]
     fn rejects_zero_interval_and_unknown_words() {
-        assert!("interval=0".parse::<FlushPolicyArg>().is_err());
-        assert!("interval=x".parse::<FlushPolicyArg>().is_err());
-        assert!("sometimes".parse::<FlushPolicyArg>().is_err());
+        assert!("interval=0".parse::<FlushPolicySetting>().is_err());
+        assert!("interval=x".parse::<FlushPolicySetting>().is_err());
+        assert!("sometimes".parse::<FlushPolicySetting>().is_err());
     }
 }
