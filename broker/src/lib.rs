@@ -11,3 +11,4 @@
 pub mod config;
 pub mod metadata;
 pub mod metrics;
+pub mod runtime;
