@@ -16,7 +16,31 @@ pub const BATCH_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// `last_offset_delta` and per-record work per batch bounded.
 pub const BATCH_RECORDS_MAX: usize = 1 << 20;
 
+/// Bytes before the flatbuffers header: the `u32` frame length and the `u32` header length.
+pub const FRAME_PREFIX_BYTES: usize = 8;
+
+/// Smallest legal value of the frame length prefix: the header-length field alone.
+pub const FRAME_LENGTH_MIN: usize = 4;
+
+/// Deepest table nesting the flatbuffers verifier accepts in a header. Our schema nests at most
+/// about six levels (header, body, topic, partition, ...); the slack is for future fields, the
+/// bound is so a hostile header cannot make verification recurse deeply.
+pub const VERIFIER_DEPTH_MAX: usize = 32;
+
+/// Most tables the verifier will visit in one header. The smallest table is 8 bytes (vtable
+/// offset plus a 4-byte vtable shared with its siblings), so a legitimate header of
+/// [`FRAME_HEADER_BYTES_MAX`] bytes stays below this; anything above is an attack.
+pub const VERIFIER_TABLES_MAX: usize = FRAME_HEADER_BYTES_MAX / 8;
+
+/// Largest "apparent size" (bytes of every table, vector and string, counted once per
+/// reference) the verifier accepts. Our encoders never share sub-objects, so an honest header's
+/// apparent size is at most its length; a bigger one means aliasing used to amplify decoding work.
+pub const VERIFIER_APPARENT_BYTES_MAX: usize = FRAME_HEADER_BYTES_MAX;
+
 const _: () = assert!(FRAME_HEADER_BYTES_MAX < FRAME_BYTES_MAX);
+const _: () = assert!(FRAME_LENGTH_MIN + FRAME_HEADER_BYTES_MAX <= FRAME_BYTES_MAX);
+// Payload ranges are u32 offsets and lengths: every frame must be addressable by them.
+const _: () = assert!(FRAME_BYTES_MAX <= u32::MAX as usize);
 // A frame must be able to carry at least one maximal batch plus its header.
 const _: () = assert!(BATCH_BYTES_MAX + FRAME_HEADER_BYTES_MAX <= FRAME_BYTES_MAX);
 const _: () = assert!(BATCH_RECORDS_MAX <= i32::MAX as usize);
