@@ -78,6 +78,13 @@ impl BatchHeader {
         {
             return Err(BatchError::BadLastOffsetDelta(header.last_offset_delta));
         }
+        // Offsets are never negative, and the last one must be representable: checking here
+        // lets every reader compute `base_offset + delta` without overflow.
+        if header.base_offset < 0
+            || header.base_offset.checked_add(i64::from(header.last_offset_delta)).is_none()
+        {
+            return Err(BatchError::BadBaseOffset(header.base_offset));
+        }
         Ok(header)
     }
 
