@@ -56,6 +56,8 @@ pub enum TopicTableError {
     Debug, Clone, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
 )]
 pub struct MetadataImage {
+    /// Identifies the cluster to clients; made once, at the first start.
+    pub cluster_id: String,
     /// Bumped by every change; shards ignore an image older than the one they hold.
     pub revision: u64,
     /// The id the next created topic gets.
