@@ -129,7 +129,10 @@ fn run_case(policy: FlushPolicy, ops: Vec<Op>) {
                     assert_eq!(outcome.log_start_offset, log.log_start_offset());
                     model.retain(|b| b.base >= outcome.log_start_offset);
                     if let Some(first) = model.first() {
-                        assert_eq!(first.base, outcome.log_start_offset, "retention cuts at batch boundaries");
+                        assert_eq!(
+                            first.base, outcome.log_start_offset,
+                            "retention cuts at batch boundaries"
+                        );
                     }
                 }
                 Op::Flush => {
