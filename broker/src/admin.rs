@@ -114,7 +114,7 @@ async fn delete_topic(shard: &Rc<ShardContext>, name: &str) -> Result<(), (Error
 /// Persists `image`, then has every shard apply it.
 async fn publish(shard: &Rc<ShardContext>, image: MetadataImage) -> Result<(), (ErrorCode, String)> {
     let path = metadata_path(&shard.shared.config.data_dir);
-    sluice_storage::metadata_file::write_atomic(&path, &image)
+    crate::metadata::save_metadata(&path, &image)
         .await
         .map_err(|e| (storage_error_code(&e), e.to_string()))?;
     let image = Arc::new(image);

@@ -55,6 +55,7 @@ pub async fn serve(shard: Rc<ShardContext>, stream: TcpStream) {
         tracing::debug!(error = %e, "cannot set the write timeout");
     }
     let (tx, rx) = local_channel::new_bounded::<Outgoing>(RESPONSE_QUEUE_CAPACITY);
+    let tx = Rc::new(tx);
     let writer = glommio::spawn_local(ResponseWriter::new(writer_stream, rx).run()).detach();
     let budget = Rc::new(Semaphore::new(shard.shared.config.connection_inflight_bytes as u64));
     read_requests(&shard, stream, &tx, &budget).await;

@@ -48,7 +48,8 @@ impl ResponseWriter {
                     return;
                 }
                 if self.buffer.len() < COALESCE_BYTES_MAX {
-                    next = self.queue.try_recv();
+                    // Take whatever is already queued without waiting for more.
+                    next = futures_lite::future::poll_once(self.queue.recv()).await.flatten();
                 }
             }
             if let Err(e) = self.flush().await {

@@ -46,7 +46,7 @@ pub struct ShardStart {
 pub async fn run_shard(start: ShardStart) -> Result<(), String> {
     let ShardStart { id, shared, image, sockets, mesh, metrics_slot, shutdown_rx, ready } = start;
     let (senders, mut receivers) =
-        mesh.join().await.map_err(|()| format!("shard {id}: cannot join the channel mesh"))?;
+        mesh.join().await.map_err(|_| format!("shard {id}: cannot join the channel mesh"))?;
     // Shards are spawned in id order, so mesh peer ids match shard ids; everything that
     // forwards relies on it.
     assert_eq!(senders.peer_id(), id, "mesh peer id must equal the shard id");
