@@ -109,7 +109,8 @@ fn split_batches(records: BatchBytes) -> Result<Vec<BytesMut>, ErrorCode> {
     let mut lengths = Vec::with_capacity(1);
     let mut position = 0;
     while position < bytes.len() {
-        let header = BatchHeader::parse(&bytes[position..]).map_err(|_| ErrorCode::CorruptMessage)?;
+        let header =
+            BatchHeader::parse(&bytes[position..]).map_err(|_| ErrorCode::CorruptMessage)?;
         let end = position + header.total_len();
         if end > bytes.len() {
             return Err(ErrorCode::CorruptMessage);

@@ -95,9 +95,8 @@ pub fn run(config: BrokerConfig) -> Result<(), BrokerError> {
         config: config.clone(),
     });
     let image = Arc::new(image);
-    let cpus: Vec<usize> = CpuSet::online()
-        .map(|set| set.iter().map(|l| l.cpu).collect())
-        .unwrap_or_default();
+    let cpus: Vec<usize> =
+        CpuSet::online().map(|set| set.iter().map(|l| l.cpu).collect()).unwrap_or_default();
     let mesh = MeshBuilder::full(config.shards, MESH_CHANNEL_CAPACITY);
     let (ready_tx, ready_rx) = flume::unbounded();
     let mut handles = Vec::with_capacity(config.shards);
@@ -126,7 +125,10 @@ pub fn run(config: BrokerConfig) -> Result<(), BrokerError> {
                 let _enter = span.enter();
                 run_shard(start).await
             })
-            .map_err(|e| BrokerError::Spawn { what: format!("shard {id}"), reason: e.to_string() })?;
+            .map_err(|e| BrokerError::Spawn {
+                what: format!("shard {id}"),
+                reason: e.to_string(),
+            })?;
         handles.push(handle);
     }
     drop(ready_tx);
@@ -224,7 +226,9 @@ fn remove_orphan_topics(data_dir: &Path, image: &MetadataImage) {
         }
         match std::fs::remove_dir_all(entry.path()) {
             Ok(()) => tracing::warn!(topic = %name, "removed files of a deleted topic"),
-            Err(e) => tracing::warn!(topic = %name, error = %e, "cannot remove files of a deleted topic"),
+            Err(e) => {
+                tracing::warn!(topic = %name, error = %e, "cannot remove files of a deleted topic")
+            }
         }
     }
 }
