@@ -24,7 +24,13 @@ pub struct PendingProduce {
     shard: Rc<ShardContext>,
     acks: Acks,
     started: Instant,
-    topics: Vec<(String, Vec<(u32, Vec<PendingReply>)>)>,
+    topics: Vec<PendingTopic>,
+}
+
+/// One topic's partitions, each with a pending append per batch.
+struct PendingTopic {
+    name: String,
+    partitions: Vec<(u32, Vec<PendingReply>)>,
 }
 
 /// Hands every batch of the request to its partition's owner, in request order.
@@ -49,7 +55,7 @@ pub async fn dispatch(shard: &Rc<ShardContext>, request: ProduceRequest) -> Pend
             };
             partitions.push((partition.partition, replies));
         }
-        topics.push((topic.name, partitions));
+        topics.push(PendingTopic { name: topic.name, partitions });
     }
     PendingProduce { shard: shard.clone(), acks: request.acks, started, topics }
 }
@@ -58,7 +64,7 @@ pub async fn dispatch(shard: &Rc<ShardContext>, request: ProduceRequest) -> Pend
 /// response (the appends still complete).
 pub async fn complete(pending: PendingProduce) -> Option<ProduceResponse> {
     let mut results = Vec::with_capacity(pending.topics.len());
-    for (name, partitions) in pending.topics {
+    for PendingTopic { name, partitions } in pending.topics {
         let mut partition_results = Vec::with_capacity(partitions.len());
         for (partition, replies) in partitions {
             let mut result = ProducePartitionResult {
