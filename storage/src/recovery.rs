@@ -135,9 +135,9 @@ async fn load_segment(
             segment.record_batch(p, h, interval)
         })
         .await?;
-    if scan_from
-        .is_some_and(|from| outcome.end_position == from && outcome.stop != ScanStop::CleanEnd)
-    {
+    // An index entry names the start of a batch; if no valid batch starts there, the index
+    // points past (or into) damaged data and nothing it says can be trusted.
+    if scan_from.is_some_and(|from| outcome.end_position == from) {
         tracing::warn!(
             segment = %log_path.display(),
             "last index entry does not point at its batch; rescanning the segment from the start"
