@@ -90,6 +90,7 @@ pub async fn recover_segments(
     )
     .await?;
     tail.appender = Some(appender);
+    tail.preallocated_bytes = config.segment_preallocate_bytes().max(tail.log_bytes);
     // The tail's index files would be stale as soon as it takes appends; they are written
     // again when it is sealed or the log is closed.
     for kind in [IndexKind::Offset, IndexKind::Time] {
