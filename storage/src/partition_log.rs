@@ -19,7 +19,7 @@ use glommio::sync::{Permit, Semaphore};
 use sluice_proto::record_batch::{layout::HEADER_LEN, set_base_offset, validate, BatchHeader};
 
 use crate::batch_cache::{BatchCache, CacheLogId};
-use crate::config::{FlushPolicy, LogConfig};
+use crate::config::{FlushPolicy, LogConfig, DMA_BLOCK_BYTES};
 use crate::dma_file_io::{remove_file, sync_directory, write_whole_file};
 use crate::error::{StorageError, StorageResult};
 use crate::index::IndexKind;
@@ -169,7 +169,7 @@ impl PartitionLog {
         inner.check_appendable()?;
         let needs_permit = {
             let state = inner.state.borrow();
-            state.busy || inner.needs_roll(&state, &header)
+            state.busy || inner.needs_roll(&state, &header) || !fits_preallocation(&state, &header)
         };
         let outcome = if needs_permit {
             let _permit = inner.lock_io().await?;
@@ -177,6 +177,10 @@ impl PartitionLog {
             let roll = inner.needs_roll(&inner.state.borrow(), &header);
             if roll {
                 inner.roll_locked().await?;
+            }
+            let fits = fits_preallocation(&inner.state.borrow(), &header);
+            if !fits {
+                inner.extend_preallocation_locked(header.total_len() as u64).await?;
             }
             inner.append_in_memory(&mut batch, &header)
         } else {
@@ -284,7 +288,33 @@ impl PartitionLog {
     }
 }
 
+fn fits_preallocation(state: &LogState, header: &BatchHeader) -> bool {
+    let active = state.active();
+    active.log_bytes + header.total_len() as u64 <= active.preallocated_bytes
+}
+
 impl LogInner {
+    /// Reserves file space for a batch bigger than what is left of the active segment's
+    /// preallocation (only a batch bigger than a whole segment needs this). A full disk refuses
+    /// the append and leaves the log as it was.
+    async fn extend_preallocation_locked(&self, batch_bytes: u64) -> StorageResult<()> {
+        let (file, path, wanted) = {
+            let mut state = self.state.borrow_mut();
+            state.busy = true;
+            let active = state.active();
+            let wanted =
+                (active.log_bytes + batch_bytes).div_ceil(DMA_BLOCK_BYTES) * DMA_BLOCK_BYTES;
+            (active.file.clone(), active.log_path.clone(), wanted)
+        };
+        let reserved = file.pre_allocate(wanted, false).await;
+        let mut state = self.state.borrow_mut();
+        state.busy = false;
+        reserved.map_err(|e| StorageError::from_glommio("preallocating", &path, e))?;
+        let active = state.active_mut();
+        active.preallocated_bytes = active.preallocated_bytes.max(wanted);
+        Ok(())
+    }
+
     async fn lock_io(&self) -> StorageResult<Permit<'_>> {
         self.io_permit.acquire_permit(1).await.map_err(|_| StorageError::Closed(self.dir.clone()))
     }
@@ -777,6 +807,7 @@ impl LogInner {
             let mut state = self.state.borrow_mut();
             let segment = &mut state.segments[index];
             segment.appender = Some(appender);
+            segment.preallocated_bytes = self.config.segment_preallocate_bytes().max(cut_position);
             // Everything left was written before the cut and the file is synced now.
             state.written_end_offset = cut_offset;
             state.durable_end_offset = cut_offset;
