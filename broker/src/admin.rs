@@ -119,7 +119,7 @@ async fn publish(
     image: MetadataImage,
 ) -> Result<(), (ErrorCode, String)> {
     let path = metadata_path(&shard.shared.config.data_dir);
-    crate::metadata::save_metadata(&path, &image)
+    sluice_storage::metadata_file::write_atomic(&path, &image)
         .await
         .map_err(|e| (storage_error_code(&e), e.to_string()))?;
     let image = Arc::new(image);

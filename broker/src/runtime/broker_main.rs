@@ -209,8 +209,12 @@ fn load_metadata(data_dir: &Path) -> Result<MetadataImage, BrokerError> {
         .make()
         .map_err(|e| BrokerError::Spawn { what: "loader".into(), reason: e.to_string() })?;
     executor
-        .run(async move { crate::metadata::load_metadata(&path).await })
-        .map(Option::unwrap_or_default)
+        .run(async move {
+            match sluice_storage::metadata_file::read::<MetadataImage>(&path).await {
+                Err(sluice_storage::StorageError::NotFound { .. }) => Ok(MetadataImage::default()),
+                other => other,
+            }
+        })
         .map_err(|e| BrokerError::Metadata(e.to_string()))
 }
 
