@@ -73,6 +73,20 @@ pub use crate::frame::OutgoingFrame;
 
 use crate::limits::{VERIFIER_APPARENT_BYTES_MAX, VERIFIER_DEPTH_MAX, VERIFIER_TABLES_MAX};
 
+/// The flatbuffers file identifier of every request header (bytes 4..8 of the header). It tells
+/// a request from a response (their root tables look alike) and rejects most foreign or
+/// misdirected bytes before the verifier runs.
+pub const REQUEST_IDENTIFIER: &str = "SLRQ";
+
+/// The flatbuffers file identifier of every response header.
+pub const RESPONSE_IDENTIFIER: &str = "SLRS";
+
+/// Whether `header` carries `identifier` at bytes 4..8 (flatbuffers' file identifier slot).
+/// Unlike `flatbuffers::buffer_has_identifier`, a short buffer is an answer, not a panic.
+pub(crate) fn has_identifier(header: &[u8], identifier: &'static str) -> bool {
+    header.get(4..8) == Some(identifier.as_bytes())
+}
+
 /// The limits every received header is verified under (see [`crate::limits`]).
 pub fn verifier_options() -> flatbuffers::VerifierOptions {
     flatbuffers::VerifierOptions {
