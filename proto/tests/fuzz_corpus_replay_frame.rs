@@ -2,8 +2,10 @@
 //! the same path as the fuzz target, so every test run covers what fuzzing found without
 //! needing libFuzzer.
 //!
-//! The seed files are sample frames; regenerate them with
-//! `cargo test -p sluice-proto --test fuzz_corpus_replay_frame -- --ignored`.
+//! `seed-*` files are one frame per sample message; regenerate them with
+//! `cargo test -p sluice-proto --test fuzz_corpus_replay_frame -- --ignored`. `fuzz-*` files are
+//! a handful of inputs libFuzzer found (headers with a valid identifier, of varied sizes),
+//! kept small on purpose; the full working corpus stays out of git.
 
 mod common;
 

@@ -5,6 +5,7 @@ use bytes::{Buf, BytesMut};
 use super::{Frame, FrameError};
 use crate::limits::{
     FRAME_BYTES_MAX, FRAME_HEADER_BYTES_MAX, FRAME_LENGTH_MIN, FRAME_PREFIX_BYTES,
+    FRAME_RESERVE_AHEAD_BYTES_MAX,
 };
 
 /// Cuts [`Frame`]s out of a receive buffer, however the stream was split into reads.
@@ -46,7 +47,7 @@ impl FrameDecoder {
 
     /// Takes the next complete frame off the front of `buffer`, or returns `Ok(None)` if more
     /// bytes are needed. When the frame's length is known, `buffer` is grown so the rest of
-    /// the frame fits without further reallocation.
+    /// the frame (up to [`FRAME_RESERVE_AHEAD_BYTES_MAX`] of it) fits without reallocation.
     pub fn decode(&mut self, buffer: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
         if let Some(failure) = &self.failure {
             return Err(FrameError::Poisoned(Box::new(failure.clone())));
@@ -83,7 +84,7 @@ impl FrameDecoder {
 
         let frame_wire_bytes = FRAME_PREFIX_BYTES - FRAME_LENGTH_MIN + length;
         if buffer.len() < frame_wire_bytes {
-            buffer.reserve(frame_wire_bytes - buffer.len());
+            buffer.reserve((frame_wire_bytes - buffer.len()).min(FRAME_RESERVE_AHEAD_BYTES_MAX));
             return Ok(None);
         }
 
@@ -129,6 +130,14 @@ mod tests {
         assert_eq!(FrameDecoder::new().decode(&mut buffer), Ok(None));
         assert!(buffer.capacity() >= 8 + 1000);
         assert_eq!(buffer.len(), 11, "nothing is consumed until the frame is whole");
+    }
+
+    #[test]
+    fn given_maximal_frame_announced_when_only_prefix_arrived_should_reserve_a_bounded_amount() {
+        let mut buffer = raw_frame(FRAME_BYTES_MAX as u32, 0, b"");
+        assert_eq!(FrameDecoder::new().decode(&mut buffer), Ok(None));
+        assert!(buffer.capacity() >= FRAME_RESERVE_AHEAD_BYTES_MAX);
+        assert!(buffer.capacity() < 2 * FRAME_RESERVE_AHEAD_BYTES_MAX + 64);
     }
 
     #[test]
