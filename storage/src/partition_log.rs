@@ -22,6 +22,7 @@ use crate::batch_cache::{BatchCache, CacheLogId};
 use crate::config::{FlushPolicy, LogConfig, DMA_BLOCK_BYTES};
 use crate::dma_file_io::{remove_file, sync_directory, write_whole_file};
 use crate::error::{StorageError, StorageResult};
+use crate::group_commit::GroupCommit;
 use crate::index::IndexKind;
 use crate::recovery::recover_segments;
 use crate::retention::{segments_to_delete, SegmentFacts};
@@ -50,6 +51,17 @@ pub struct RetentionOutcome {
     pub log_start_offset: i64,
 }
 
+/// Counters of what a log has done since it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Batches appended.
+    pub appends: u64,
+    /// Direct I/O writes of log data.
+    pub writes: u64,
+    /// fdatasync calls on log segments.
+    pub fdatasyncs: u64,
+}
+
 /// A partition's segmented log. Cheap to clone: clones share the log.
 #[derive(Clone)]
 pub struct PartitionLog {
@@ -64,6 +76,7 @@ struct LogInner {
     state: RefCell<LogState>,
     /// The one permit for file writes, fdatasync and file-set changes.
     io_permit: Semaphore,
+    group_commit: GroupCommit,
 }
 
 struct LogState {
@@ -78,6 +91,7 @@ struct LogState {
     closed: bool,
     /// A roll or truncation is between awaits: appends must take the I/O permit.
     busy: bool,
+    stats: LogStats,
 }
 
 impl LogState {
@@ -146,8 +160,10 @@ impl PartitionLog {
                 failed: None,
                 closed: false,
                 busy: false,
+                stats: LogStats::default(),
             }),
             io_permit: Semaphore::new(1),
+            group_commit: GroupCommit::default(),
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -220,6 +236,11 @@ impl PartitionLog {
     /// take back is ever served), the log end otherwise.
     pub fn visible_end_offset(&self) -> i64 {
         self.inner.visible_end(&self.inner.state.borrow())
+    }
+
+    /// What the log has done since it was opened.
+    pub fn stats(&self) -> LogStats {
+        self.inner.state.borrow().stats
     }
 
     /// Number of segments, the active one included.
@@ -378,6 +399,7 @@ impl LogInner {
         let last_offset = header.last_offset();
         assert!(last_offset >= base_offset, "offsets are monotonic");
         state.log_end_offset = last_offset + 1;
+        state.stats.appends += 1;
         state.check_invariants();
         drop(state);
         self.cache.insert(self.cache_id, base_offset, last_offset, bytes);
@@ -403,27 +425,32 @@ impl LogInner {
         Ok(())
     }
 
-    /// Waits until every offset below `target` is fdatasynced, doing the write and fdatasync
-    /// itself if no one else's covers it.
+    /// Waits until every offset below `target` is fdatasynced: shares the sync in flight if
+    /// there is one, and otherwise writes and syncs everything appended so far itself.
     async fn sync_to(&self, target: i64) -> StorageResult<()> {
-        if self.state.borrow().durable_end_offset >= target {
-            return Ok(());
+        // Bounded: each round either returns or waits for one sync, which covers `target` or
+        // leaves the syncer role free for the next round.
+        for _round in 0..1_000_000 {
+            {
+                let state = self.state.borrow();
+                if state.durable_end_offset >= target {
+                    return Ok(());
+                }
+                if state.log_end_offset < target {
+                    return Err(StorageError::TruncatedBeforeDurable { offset: target - 1 });
+                }
+            }
+            self.check_appendable()?;
+            if self.group_commit.is_syncing() {
+                self.group_commit.wait_for_sync().await;
+                continue;
+            }
+            self.group_commit.start();
+            let result = self.flush_and_sync().await;
+            self.group_commit.finish();
+            result?;
         }
-        self.check_appendable()?;
-        let _permit = self.lock_io().await?;
-        if self.state.borrow().durable_end_offset >= target {
-            // Someone else's fdatasync, issued after our bytes were appended, covered them.
-            return Ok(());
-        }
-        self.check_appendable()?;
-        self.write_active_locked().await?;
-        self.sync_active_locked().await?;
-        let state = self.state.borrow();
-        if state.log_end_offset < target {
-            return Err(StorageError::TruncatedBeforeDurable { offset: target - 1 });
-        }
-        assert!(state.durable_end_offset >= target, "a write and fdatasync cover all appended");
-        Ok(())
+        panic!("sync_to made no progress towards offset {target}");
     }
 
     /// Writes the active segment's pending bytes. Holds the I/O permit.
@@ -445,6 +472,7 @@ impl LogInner {
                 state.active_mut().appender.as_mut().expect("still active").complete_write(end);
                 assert!(upto >= state.written_end_offset, "written end never goes back");
                 state.written_end_offset = upto;
+                state.stats.writes += 1;
                 state.check_invariants();
                 Ok(())
             }
@@ -464,6 +492,7 @@ impl LogInner {
         if self.state.borrow().durable_end_offset >= upto {
             return Ok(());
         }
+        self.state.borrow_mut().stats.fdatasyncs += 1;
         match file.fdatasync().await {
             Ok(()) => {
                 let mut state = self.state.borrow_mut();

@@ -202,6 +202,10 @@ fn given_eight_concurrent_appenders_under_always_when_appending_should_share_fda
         }
         all.sort();
         assert_eq!(all.len(), 400);
+        let stats = log.stats();
+        assert_eq!(stats.appends, 400);
+        println!("group commit stats: {stats:?}");
+        assert!(stats.fdatasyncs * 2 <= stats.appends, "appends shared fdatasyncs: {stats:?}");
         for (i, (offset, seed)) in all.iter().enumerate() {
             assert_eq!(*offset, i as i64);
             let bytes = log.read(*offset, 1).await.unwrap();
