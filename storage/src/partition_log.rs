@@ -9,7 +9,7 @@
 //! its bytes already synced by the holder, or writes and syncs everything appended so far in one
 //! go: that is the group commit.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -77,7 +77,12 @@ struct LogInner {
     /// The one permit for file writes, fdatasync and file-set changes.
     io_permit: Semaphore,
     group_commit: GroupCommit,
+    /// A background write-behind task is queued or writing.
+    write_behind_in_flight: Cell<bool>,
 }
+
+/// Pending bytes, in multiples of `write_behind_bytes`, at which appends wait for a write.
+const WRITE_BEHIND_BACKPRESSURE: u64 = 4;
 
 struct LogState {
     /// Oldest first; the last is the active segment.
@@ -91,6 +96,10 @@ struct LogState {
     closed: bool,
     /// A roll or truncation is between awaits: appends must take the I/O permit.
     busy: bool,
+    /// Counts truncations, so a sync that straddles one advances nothing.
+    truncations: u64,
+    /// The log start offset when the log was closed (and its segments handed back).
+    start_offset_at_close: i64,
     stats: LogStats,
 }
 
@@ -108,7 +117,7 @@ impl LogState {
     }
 
     fn log_start_offset(&self) -> i64 {
-        self.segments[0].base_offset
+        self.segments.first().map_or(self.start_offset_at_close, |s| s.base_offset)
     }
 
     /// Index of the segment holding `offset` (the last one with base at or below it).
@@ -127,6 +136,10 @@ impl LogState {
     }
 
     fn check_invariants(&self) {
+        if self.closed {
+            // Close hands the segments back; an fdatasync that was in flight may finish after.
+            return;
+        }
         assert!(self.log_start_offset() <= self.log_end_offset, "start never passes end");
         assert!(self.durable_end_offset <= self.written_end_offset, "durable implies written");
         assert!(self.written_end_offset <= self.log_end_offset, "written implies appended");
@@ -160,10 +173,13 @@ impl PartitionLog {
                 failed: None,
                 closed: false,
                 busy: false,
+                truncations: 0,
+                start_offset_at_close: 0,
                 stats: LogStats::default(),
             }),
             io_permit: Semaphore::new(1),
             group_commit: GroupCommit::default(),
+            write_behind_in_flight: Cell::new(false),
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -406,21 +422,41 @@ impl LogInner {
         AppendOutcome { base_offset, last_offset }
     }
 
-    /// Under `never` and `interval`: writes the buffer once enough is pending.
-    async fn write_behind(&self) -> StorageResult<()> {
-        let pending = |inner: &LogInner| {
-            let state = inner.state.borrow();
-            !state.busy
-                && state.active().appender.as_ref().map_or(0, |a| a.pending_bytes())
-                    >= inner.config.write_behind_bytes
+    /// Under `never` and `interval`: once `write_behind_bytes` are pending, a background task
+    /// writes them while appends carry on filling the buffer; an append only waits for a write
+    /// itself when four times that much is pending (backpressure, so memory stays bounded).
+    async fn write_behind(self: &Rc<Self>) -> StorageResult<()> {
+        let pending = {
+            let state = self.state.borrow();
+            if state.busy {
+                return Ok(());
+            }
+            state.active().appender.as_ref().map_or(0, |a| a.pending_bytes())
         };
-        if !pending(self) {
-            return Ok(());
+        let threshold = self.config.write_behind_bytes;
+        if pending >= WRITE_BEHIND_BACKPRESSURE * threshold {
+            let _permit = self.lock_io().await?;
+            self.check_appendable()?;
+            return self.write_active_locked().await;
         }
-        let _permit = self.lock_io().await?;
-        self.check_appendable()?;
-        if pending(self) {
-            self.write_active_locked().await?;
+        if pending >= threshold && !self.write_behind_in_flight.get() {
+            self.write_behind_in_flight.set(true);
+            let inner = self.clone();
+            glommio::spawn_local(async move {
+                let written = match inner.lock_io().await {
+                    Ok(_permit) => match inner.check_appendable() {
+                        Ok(()) => inner.write_active_locked().await,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                };
+                inner.write_behind_in_flight.set(false);
+                if let Err(e) = written {
+                    // A failed write has failed the log; the next append reports it.
+                    tracing::debug!(dir = %inner.dir.display(), error = %e, "write-behind failed");
+                }
+            })
+            .detach();
         }
         Ok(())
     }
@@ -504,11 +540,39 @@ impl LogInner {
         }
     }
 
+    /// Writes everything pending, then fdatasyncs the active segment. The fdatasync runs
+    /// without the I/O permit, so write-behind writes carry on meanwhile; it covers exactly the
+    /// bytes written before it started. A truncation during the fdatasync voids its result
+    /// (the offsets it covered may now name other data), so it then advances nothing.
     async fn flush_and_sync(&self) -> StorageResult<()> {
-        let _permit = self.lock_io().await?;
-        self.check_appendable()?;
-        self.write_active_locked().await?;
-        self.sync_active_locked().await
+        let (file, path, upto, truncations) = {
+            let _permit = self.lock_io().await?;
+            self.check_appendable()?;
+            self.write_active_locked().await?;
+            let state = self.state.borrow();
+            let active = state.active();
+            (
+                active.file.clone(),
+                active.log_path.clone(),
+                state.written_end_offset,
+                state.truncations,
+            )
+        };
+        if self.state.borrow().durable_end_offset >= upto {
+            return Ok(());
+        }
+        self.state.borrow_mut().stats.fdatasyncs += 1;
+        match file.fdatasync().await {
+            Ok(()) => {
+                let mut state = self.state.borrow_mut();
+                if state.truncations == truncations {
+                    state.durable_end_offset = state.durable_end_offset.max(upto);
+                }
+                state.check_invariants();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(StorageError::from_glommio("syncing", &path, e))),
+        }
     }
 
     /// Seals the active segment and starts a new one at the log end. Holds the I/O permit.
@@ -811,6 +875,7 @@ impl LogInner {
     ) -> StorageResult<()> {
         let (removed, file, path) = {
             let mut state = self.state.borrow_mut();
+            state.truncations += 1;
             let removed: Vec<Segment> = state.segments.drain(index + 1..).collect();
             let segment = &mut state.segments[index];
             segment.appender = None;
@@ -899,6 +964,7 @@ impl LogInner {
         let (segments, indexes) = {
             let mut state = self.state.borrow_mut();
             state.closed = true;
+            state.start_offset_at_close = state.log_start_offset();
             let indexes = state.active().encoded_indexes();
             (std::mem::take(&mut state.segments), indexes)
         };
@@ -954,8 +1020,11 @@ fn spawn_interval_flusher(log: Weak<LogInner>, period: Duration) {
                 }
                 state.durable_end_offset < state.log_end_offset
             };
-            if pending {
-                if let Err(e) = inner.flush_and_sync().await {
+            if pending && !inner.group_commit.is_syncing() {
+                inner.group_commit.start();
+                let synced = inner.flush_and_sync().await;
+                inner.group_commit.finish();
+                if let Err(e) = synced {
                     // The error is recorded in the log's failed state; appends report it.
                     tracing::error!(dir = %inner.dir.display(), error = %e, "interval flush failed");
                     break;
