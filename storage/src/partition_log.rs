@@ -319,7 +319,8 @@ impl PartitionLog {
     }
 
     /// Writes and fdatasyncs everything, persists the active segment's indexes and closes the
-    /// files. Later calls on any clone fail with [`StorageError::Closed`].
+    /// files. Later calls on any clone fail with [`StorageError::Closed`]. A failed log still
+    /// closes, and reports [`StorageError::LogFailed`] because not everything is durable.
     pub async fn close(&self) -> StorageResult<()> {
         self.inner.close().await
     }
@@ -952,9 +953,10 @@ impl LogInner {
         if self.state.borrow().closed {
             return Ok(());
         }
-        let failed = self.state.borrow().failed.is_some();
-        let synced = if failed {
-            Ok(())
+        let failed = self.state.borrow().failed.clone();
+        let synced = if let Some(reason) = failed {
+            // Close still releases everything, and says the data was not all made durable.
+            Err(StorageError::LogFailed { path: self.dir.clone(), reason })
         } else {
             match self.write_active_locked().await {
                 Ok(()) => self.sync_active_locked().await,
