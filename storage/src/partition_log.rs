@@ -220,7 +220,12 @@ impl PartitionLog {
         };
         match inner.config.flush_policy {
             FlushPolicy::Always => inner.sync_to(outcome.last_offset + 1).await?,
-            FlushPolicy::Interval { .. } | FlushPolicy::Never => inner.write_behind().await?,
+            FlushPolicy::Interval { .. } | FlushPolicy::Never => {
+                inner.write_behind().await?;
+                // These appends need no I/O to resolve; let the write-behind and interval
+                // tasks run when a caller appends in a tight loop.
+                glommio::yield_if_needed().await;
+            }
         }
         Ok(outcome)
     }
