@@ -13,6 +13,31 @@
 //! own tables (topics, shard table) go through [`metadata_file`]. This crate knows nothing of
 //! the network, of topics beyond a directory, or of flatbuffers.
 //!
+//! ## Use
+//!
+//! ```no_run
+//! use bytes::BytesMut;
+//! use glommio::{LocalExecutorBuilder, Placement};
+//! use sluice_storage::{BatchCache, LogConfig, PartitionLog};
+//!
+//! # fn a_produced_batch() -> BytesMut { BytesMut::new() }
+//! LocalExecutorBuilder::new(Placement::Fixed(0))
+//!     .io_memory(4 << 20)
+//!     .spawn(|| async move {
+//!         // One cache per shard, shared by every log on it.
+//!         let cache = BatchCache::new(256 << 20);
+//!         let log = PartitionLog::open("/data/orders/0", LogConfig::default(), cache).await?;
+//!         let appended = log.append(a_produced_batch()).await?; // durable under `always`
+//!         let batches = log.read(appended.base_offset, 1 << 20).await?; // whole batches
+//!         # let _ = batches;
+//!         log.close().await
+//!     })
+//!     .expect("executor")
+//!     .join()
+//!     .expect("shard")
+//!     .expect("storage");
+//! ```
+//!
 //! ## On disk
 //!
 //! `<partition dir>/<base offset, 20 digits>.log` holds batches back to back; `.index` (offset →
