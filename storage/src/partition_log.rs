@@ -633,7 +633,34 @@ impl LogInner {
         Ok(())
     }
 
+    /// Reads, and reports a read that a concurrent truncation or retention cut from under it
+    /// as out of range rather than as corruption.
     async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+        let (truncations, start) = {
+            let state = self.state.borrow();
+            (state.truncations, state.log_start_offset())
+        };
+        match self.read_unchecked(from_offset, max_bytes).await {
+            Err(StorageError::Corrupt { .. }) | Err(StorageError::OffsetOutOfRange { .. })
+                if self.log_changed_under(truncations, start) =>
+            {
+                let state = self.state.borrow();
+                Err(StorageError::OffsetOutOfRange {
+                    offset: from_offset,
+                    log_start_offset: state.log_start_offset(),
+                    log_end_offset: state.log_end_offset,
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn log_changed_under(&self, truncations: u64, start: i64) -> bool {
+        let state = self.state.borrow();
+        state.truncations != truncations || state.log_start_offset() != start
+    }
+
+    async fn read_unchecked(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
         let (base, start_offset, start_position, segment_end_position, visible) = {
             let state = self.state.borrow();
             if state.closed {
