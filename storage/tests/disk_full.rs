@@ -133,3 +133,88 @@ fn given_full_disk_when_appending_should_refuse_with_disk_full_stay_readable_and
     });
     drop(mount);
 }
+
+/// Frees the preallocated space after the data of a segment file, so later writes into it need
+/// new blocks (what a file system without preallocation would do).
+fn punch_preallocation(file: &Path, from: u64, to: u64) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+    let rc = unsafe {
+        libc::fallocate(
+            f.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            from as libc::off_t,
+            (to - from) as libc::off_t,
+        )
+    };
+    assert_eq!(rc, 0, "punching a hole: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn given_write_error_mid_segment_when_appending_should_fail_the_log_without_retry_and_recover_on_reopen(
+) {
+    let mount = match TmpfsMount::new("4m") {
+        Ok(mount) => mount,
+        Err(why) => {
+            println!("SKIPPED write-error test: {why}");
+            return;
+        }
+    };
+    let log_dir = mount.path.join("p0");
+    let mount_path = mount.path.clone();
+    run_on_executor(move || async move {
+        let config = LogConfig {
+            segment_bytes_max: 1024 * 1024,
+            flush_policy: FlushPolicy::Always,
+            ..LogConfig::default()
+        };
+        let log = PartitionLog::open(&log_dir, config.clone(), BatchCache::new(0)).await.unwrap();
+        let mut acked = Vec::new();
+        for seed in 0..4u64 {
+            acked.push((log.append(make_batch(1, 4000, 0, seed)).await.unwrap().base_offset, seed));
+        }
+        // Take the segment's reserved space away, then fill the disk: the next writes fail.
+        punch_preallocation(&log_dir.join("00000000000000000000.log"), 64 * 1024, 1024 * 1024);
+        let filler = fill_disk(&mount_path);
+        let mut first_error = None;
+        for seed in 100..1000u64 {
+            match log.append(make_batch(1, 4000, 0, seed)).await {
+                Ok(outcome) => acked.push((outcome.base_offset, seed)),
+                Err(e) => {
+                    first_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let first_error = first_error.expect("writes into a full disk fail");
+        assert!(matches!(first_error, StorageError::DiskFull { .. }), "got {first_error:?}");
+        assert!(log.is_failed(), "a failed write fails the log");
+        glommio::io::remove(&filler).await.unwrap();
+        // No retry-and-continue, even with space back.
+        assert!(matches!(
+            log.append(make_batch(1, 10, 0, 0)).await,
+            Err(StorageError::LogFailed { .. })
+        ));
+        for &(offset, seed) in &acked {
+            let bytes = log.read(offset, 1).await.unwrap();
+            assert!(
+                body_matches(split_batches(&bytes)[0], seed),
+                "acknowledged batch {offset} readable"
+            );
+        }
+        assert!(matches!(log.close().await, Err(StorageError::LogFailed { .. })));
+
+        let log = PartitionLog::open(&log_dir, config, BatchCache::new(0)).await.unwrap();
+        assert!(log.log_end_offset() >= acked.len() as i64);
+        for &(offset, seed) in &acked {
+            let bytes = log.read(offset, 1).await.unwrap();
+            assert!(
+                body_matches(split_batches(&bytes)[0], seed),
+                "acknowledged batch {offset} survives"
+            );
+        }
+        log.append(make_batch(1, 10, 0, 0)).await.unwrap();
+        log.close().await.unwrap();
+    });
+    drop(mount);
+}

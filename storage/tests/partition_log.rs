@@ -70,6 +70,8 @@ fn given_closed_log_when_reopening_should_find_every_batch_and_continue_offsets(
         let end = log.log_end_offset();
         log.close().await.unwrap();
         assert!(matches!(log.append(make_batch(1, 1, 0, 0)).await, Err(StorageError::Closed(_))));
+        assert!(matches!(log.read(0, 1).await, Err(StorageError::Closed(_))));
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, end));
 
         let log = PartitionLog::open(&path, config, BatchCache::new(1 << 20)).await.unwrap();
         assert_eq!(log.log_end_offset(), end);
@@ -202,6 +204,10 @@ fn given_eight_concurrent_appenders_under_always_when_appending_should_share_fda
         }
         all.sort();
         assert_eq!(all.len(), 400);
+        let stats = log.stats();
+        assert_eq!(stats.appends, 400);
+        println!("group commit stats: {stats:?}");
+        assert!(stats.fdatasyncs * 2 <= stats.appends, "appends shared fdatasyncs: {stats:?}");
         for (i, (offset, seed)) in all.iter().enumerate() {
             assert_eq!(*offset, i as i64);
             let bytes = log.read(*offset, 1).await.unwrap();

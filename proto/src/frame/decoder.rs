@@ -2,7 +2,7 @@
 
 use bytes::{Buf, BytesMut};
 
-use super::{Frame, FrameError};
+use super::{Frame, FrameError, FrameMut};
 use crate::limits::{
     FRAME_BYTES_MAX, FRAME_HEADER_BYTES_MAX, FRAME_LENGTH_MIN, FRAME_PREFIX_BYTES,
     FRAME_RESERVE_AHEAD_BYTES_MAX,
@@ -49,6 +49,12 @@ impl FrameDecoder {
     /// bytes are needed. When the frame's length is known, `buffer` is grown so the rest of
     /// the frame (up to [`FRAME_RESERVE_AHEAD_BYTES_MAX`] of it) fits without reallocation.
     pub fn decode(&mut self, buffer: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        Ok(self.decode_mut(buffer)?.map(FrameMut::freeze))
+    }
+
+    /// Like [`FrameDecoder::decode`], but leaves the payload mutable, for a receiver that
+    /// will change batch bytes in place (the broker stamping offsets).
+    pub fn decode_mut(&mut self, buffer: &mut BytesMut) -> Result<Option<FrameMut>, FrameError> {
         if let Some(failure) = &self.failure {
             return Err(FrameError::Poisoned(Box::new(failure.clone())));
         }
@@ -61,7 +67,7 @@ impl FrameDecoder {
         }
     }
 
-    fn decode_unpoisoned(&self, buffer: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+    fn decode_unpoisoned(&self, buffer: &mut BytesMut) -> Result<Option<FrameMut>, FrameError> {
         let Some(length) = read_u32_le(buffer, 0) else {
             return Ok(None);
         };
@@ -90,9 +96,9 @@ impl FrameDecoder {
 
         buffer.advance(FRAME_PREFIX_BYTES);
         let header = buffer.split_to(header_length).freeze();
-        let payload = buffer.split_to(payload_length).freeze();
+        let payload = buffer.split_to(payload_length);
         debug_assert_eq!(header.len() + payload.len() + FRAME_LENGTH_MIN, length);
-        Ok(Some(Frame { header, payload }))
+        Ok(Some(FrameMut { header, payload }))
     }
 }
 

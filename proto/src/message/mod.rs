@@ -65,6 +65,7 @@ mod metadata;
 mod offsets;
 mod payload;
 mod produce;
+mod produce_mut;
 mod request;
 mod response;
 mod topic_admin;
@@ -99,6 +100,9 @@ pub use payload::BatchBytes;
 pub use produce::{
     Acks, ProducePartition, ProducePartitionResult, ProduceRequest, ProduceResponse, ProduceTopic,
     ProduceTopicResult,
+};
+pub use produce_mut::{
+    decode_request_mut, IncomingRequest, ProducePartitionMut, ProduceRequestMut, ProduceTopicMut,
 };
 pub use request::{decode_request, verify_request_header, Request, RequestBody};
 pub use response::{
