@@ -102,6 +102,7 @@ pub mod group_commit;
 pub mod index;
 pub mod metadata_file;
 pub mod partition_log;
+pub mod reactor_tick;
 pub mod recovery;
 pub mod retention;
 pub mod segment;

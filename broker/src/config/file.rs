@@ -26,6 +26,7 @@ pub struct FileConfig {
     pub flush_policy: Option<String>,
     pub max_connections: Option<usize>,
     pub connection_inflight_bytes: Option<usize>,
+    pub cache_bytes_per_shard: Option<u64>,
     pub shutdown_timeout_ms: Option<u64>,
 }
 

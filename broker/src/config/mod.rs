@@ -123,6 +123,11 @@ pub struct Args {
     #[arg(long, env = "SLUICE_CONNECTION_INFLIGHT_BYTES", value_name = "BYTES")]
     pub connection_inflight_bytes: Option<usize>,
 
+    /// Bytes of recent batches each shard keeps in memory for tailing consumers.
+    /// [default: 268435456 (256 MiB)]
+    #[arg(long, env = "SLUICE_CACHE_BYTES_PER_SHARD", value_name = "BYTES")]
+    pub cache_bytes_per_shard: Option<u64>,
+
     /// How long SIGINT/SIGTERM waits for in-flight requests before closing logs.
     /// [default: 10000]
     #[arg(long, env = "SLUICE_SHUTDOWN_TIMEOUT_MS", value_name = "MS")]
@@ -167,6 +172,8 @@ pub struct BrokerConfig {
     pub max_connections: usize,
     /// In-flight request bytes per connection before reads pause.
     pub connection_inflight_bytes: usize,
+    /// Batch cache size per shard.
+    pub cache_bytes_per_shard: u64,
     /// Drain deadline on shutdown.
     pub shutdown_timeout: Duration,
 }
@@ -261,6 +268,10 @@ impl BrokerConfig {
             },
             max_connections,
             connection_inflight_bytes,
+            cache_bytes_per_shard: args
+                .cache_bytes_per_shard
+                .or(file.cache_bytes_per_shard)
+                .unwrap_or(256 << 20),
             shutdown_timeout: Duration::from_millis(
                 args.shutdown_timeout_ms.or(file.shutdown_timeout_ms).unwrap_or(10_000),
             ),

@@ -9,6 +9,7 @@
 //! The socket is used through two descriptors (one dup'ed), one per task, so reading and
 //! writing proceed independently without sharing a lock.
 
+pub mod request_entry;
 mod response_writer;
 
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -21,9 +22,7 @@ use glommio::channels::local_channel;
 use glommio::net::TcpStream;
 use glommio::sync::Semaphore;
 use sluice_proto::frame::FrameDecoder;
-use sluice_proto::message::{decode_request_mut, IncomingRequest, Response};
 
-use crate::handlers;
 use crate::shard::ShardContext;
 use response_writer::{Outgoing, ResponseWriter};
 
@@ -70,6 +69,7 @@ async fn read_requests(
     tx: &Rc<local_channel::LocalSender<Outgoing>>,
     budget: &Rc<Semaphore>,
 ) {
+    let budget_bytes = shard.shared.config.connection_inflight_bytes as u64;
     let mut decoder = FrameDecoder::new();
     let mut buffer = BytesMut::with_capacity(READ_CHUNK_BYTES);
     loop {
@@ -108,55 +108,22 @@ async fn read_requests(
                 return;
             }
         };
-        let size = frame.wire_len() as u64;
-        // Frames are bounded by the maximum frame size, which config validation keeps within
-        // the budget, so this always completes once earlier requests answer.
+        // Frames are bounded by the maximum frame size and the budget is at least that, so
+        // this completes once earlier requests have answered.
+        let size = (frame.wire_len() as u64).min(budget_bytes);
         let Ok(permit) = budget.clone().acquire_static_permit(size).await else { return };
-        shard.metrics.borrow_mut().requests_total += 1;
-        let request = match decode_request_mut(frame) {
-            Ok(request) => request,
-            Err(e) => {
-                shard.metrics.borrow_mut().request_errors_total += 1;
-                match e.error_response() {
-                    Some(response) => {
-                        tracing::debug!(error = %e, "bad request");
-                        let _ = tx.send(Outgoing { response, permit }).await;
-                        continue;
-                    }
-                    None => {
-                        tracing::info!(error = %e, "unreadable request header; closing");
-                        return;
-                    }
-                }
-            }
+        let pending = match request_entry::accept_frame(shard, frame, budget, budget_bytes).await {
+            request_entry::FrameOutcome::Close => return,
+            request_entry::FrameOutcome::Pending(pending) => pending,
         };
         let tx = tx.clone();
-        match request {
-            IncomingRequest::Produce { correlation_id, api_version, request } => {
-                // Hand the batches to their owners now, before reading the next request: this is
-                // what keeps pipelined produces to one partition in order.
-                let pending = handlers::produce::dispatch(shard, request).await;
-                glommio::spawn_local(async move {
-                    if let Some(body) = handlers::produce::complete(pending).await {
-                        let response = Response { correlation_id, api_version, body: body.into() };
-                        let _ = tx.send(Outgoing { response, permit }).await;
-                    }
-                })
-                .detach();
+        glommio::spawn_local(async move {
+            let (response, payload_permit) = pending.response().await;
+            if let Some(response) = response {
+                let _ = tx.send(Outgoing { response, permit, payload_permit }).await;
             }
-            IncomingRequest::Other(request) => {
-                let shard = shard.clone();
-                glommio::spawn_local(async move {
-                    if let Some(response) = handlers::handle(&shard, request).await {
-                        if response_is_error(&response) {
-                            shard.metrics.borrow_mut().request_errors_total += 1;
-                        }
-                        let _ = tx.send(Outgoing { response, permit }).await;
-                    }
-                })
-                .detach();
-            }
-        }
+        })
+        .detach();
     }
 }
 
@@ -168,8 +135,4 @@ fn pending_frame_bytes(buffer: &[u8]) -> usize {
     let length = u32::from_le_bytes(prefix.try_into().expect("4 bytes")) as usize;
     (LENGTH_FIELD_BYTES + length.min(sluice_proto::limits::FRAME_BYTES_MAX))
         .saturating_sub(buffer.len())
-}
-
-fn response_is_error(response: &Response) -> bool {
-    matches!(&response.body, sluice_proto::message::ResponseBody::Error(_))
 }

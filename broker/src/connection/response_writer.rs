@@ -21,6 +21,8 @@ pub struct Outgoing {
     pub response: Response,
     /// Released once the response is on the socket.
     pub permit: StaticPermit,
+    /// The budget held for the response's batch bytes, released with it.
+    pub payload_permit: Option<StaticPermit>,
 }
 
 /// The connection's writing half.
@@ -45,7 +47,7 @@ impl ResponseWriter {
             while let Some(outgoing) = next.take() {
                 if let Err(e) = self.push(outgoing, &mut held).await {
                     tracing::debug!(error = %e, "write failed; dropping the connection");
-                    return;
+                    return self.abandon().await;
                 }
                 if self.buffer.len() < COALESCE_BYTES_MAX {
                     // Take whatever is already queued without waiting for more.
@@ -54,7 +56,7 @@ impl ResponseWriter {
             }
             if let Err(e) = self.flush().await {
                 tracing::debug!(error = %e, "write failed; dropping the connection");
-                return;
+                return self.abandon().await;
             }
             held.clear();
         }
@@ -76,6 +78,7 @@ impl ResponseWriter {
             }
         };
         held.push(outgoing.permit);
+        held.extend(outgoing.payload_permit);
         self.buffer.extend_from_slice(frame.head());
         if frame.payload().is_empty() {
             return Ok(());
@@ -85,6 +88,12 @@ impl ResponseWriter {
             self.stream.write_all(chunk).await?;
         }
         Ok(())
+    }
+
+    /// Gives up on a client that stopped taking responses: shutting the socket down both
+    /// ways also ends the reader, so the broker stops serving requests nobody will see.
+    async fn abandon(self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both).await;
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {

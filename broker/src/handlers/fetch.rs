@@ -16,6 +16,15 @@ use crate::shard::ShardContext;
 /// Longest long poll a client may ask for; longer requests are clamped.
 pub const FETCH_WAIT_MS_MAX: u32 = 60_000;
 
+/// Most batch bytes one fetch response carries, whatever the client asks: the response must
+/// fit in a frame beside its header, and its bytes count against the connection's in-flight
+/// budget (which is at least one frame).
+pub const FETCH_RESPONSE_BYTES_MAX: usize =
+    sluice_proto::limits::FRAME_BYTES_MAX - sluice_proto::limits::FRAME_HEADER_BYTES_MAX;
+
+// The first batch of a response always goes in whole, so a maximal batch must fit.
+const _: () = assert!(sluice_proto::limits::BATCH_BYTES_MAX <= FETCH_RESPONSE_BYTES_MAX);
+
 /// Serves a fetch.
 pub async fn handle(shard: &Rc<ShardContext>, request: FetchRequest) -> FetchResponse {
     let started = Instant::now();
@@ -59,14 +68,16 @@ async fn read_all(shard: &Rc<ShardContext>, request: &FetchRequest) -> FetchResp
         for partition in &topic.partitions {
             let op = PartitionOp::Read {
                 offset: partition.fetch_offset,
-                max_bytes: partition.partition_max_bytes.max(1) as usize,
+                max_bytes: (partition.partition_max_bytes.max(1) as usize)
+                    .min(FETCH_RESPONSE_BYTES_MAX),
             };
             pending.push(shard.dispatch(&topic.name, partition.partition, op).await);
         }
     }
     let mut pending = pending.into_iter();
-    let mut budget = request.max_bytes.max(1) as usize;
+    let mut budget = (request.max_bytes.max(1) as usize).min(FETCH_RESPONSE_BYTES_MAX);
     let mut any_data = false;
+    let mut total = 0usize;
     let mut topics = Vec::with_capacity(request.topics.len());
     for topic in &request.topics {
         let mut partitions = Vec::with_capacity(topic.partitions.len());
@@ -87,7 +98,10 @@ async fn read_all(shard: &Rc<ShardContext>, request: &FetchRequest) -> FetchResp
                     result.log_start_offset = log_start_offset;
                     // The first non-empty partition always goes in whole, so a batch larger
                     // than the budget cannot stall a consumer; later ones must fit.
-                    if !records.is_empty() && (!any_data || records.len() <= budget) {
+                    // Never past what a frame holds, even for the first partition.
+                    let fits_frame = total + records.len() <= FETCH_RESPONSE_BYTES_MAX;
+                    if !records.is_empty() && fits_frame && (!any_data || records.len() <= budget) {
+                        total += records.len();
                         budget = budget.saturating_sub(records.len());
                         any_data = true;
                         result.records = BatchBytes::from(records);

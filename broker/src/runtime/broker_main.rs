@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{CpuSet, LocalExecutorBuilder, Placement};
+use sluice_storage::reactor_tick::with_reactor_tick;
 
 use super::shard_main::{run_shard, ShardStart};
 use super::{install_signal_handler, BoundListeners};
@@ -130,7 +131,7 @@ pub fn run(config: BrokerConfig) -> Result<(), BrokerError> {
             .spawn(move || async move {
                 let span = tracing::info_span!("shard", id);
                 let _enter = span.enter();
-                run_shard(start).await
+                with_reactor_tick(run_shard(start)).await
             })
             .map_err(|e| BrokerError::Spawn {
                 what: format!("shard {id}"),
@@ -216,12 +217,12 @@ fn load_metadata(data_dir: &Path) -> Result<MetadataImage, BrokerError> {
         .make()
         .map_err(|e| BrokerError::Spawn { what: "loader".into(), reason: e.to_string() })?;
     executor
-        .run(async move {
+        .run(with_reactor_tick(async move {
             match sluice_storage::metadata_file::read::<MetadataImage>(&path).await {
                 Err(sluice_storage::StorageError::NotFound { .. }) => Ok(MetadataImage::default()),
                 other => other,
             }
-        })
+        }))
         .map_err(|e| BrokerError::Metadata(e.to_string()))
 }
 

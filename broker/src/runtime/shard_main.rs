@@ -17,7 +17,7 @@ use crate::connection;
 use crate::metadata::MetadataImage;
 use crate::metrics::{PartitionGauge, ShardMetrics, SnapshotSlot, PUBLISH_INTERVAL};
 use crate::shard::shard_message::ShardMessage;
-use crate::shard::{apply_metadata, BrokerShared, ShardContext, CACHE_BYTES_PER_SHARD};
+use crate::shard::{apply_metadata, BrokerShared, ShardContext};
 
 /// How often each shard deletes segments past their topic's retention.
 pub const RETENTION_CHECK_INTERVAL: Duration = Duration::from_secs(30);
@@ -55,7 +55,7 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
         shared: shared.clone(),
         metadata: RefCell::new(Arc::new(MetadataImage::default())),
         partitions: Default::default(),
-        cache: BatchCache::new(CACHE_BYTES_PER_SHARD),
+        cache: BatchCache::new(shared.config.cache_bytes_per_shard),
         metrics: RefCell::new(ShardMetrics::new(id)),
         mesh: senders,
         shutdown: ShardShutdown::default(),

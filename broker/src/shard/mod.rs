@@ -95,9 +95,6 @@ impl PendingReply {
     }
 }
 
-/// Bytes of recent batches each shard keeps in memory for tailing readers.
-pub const CACHE_BYTES_PER_SHARD: u64 = 256 * 1024 * 1024;
-
 impl ShardContext {
     /// The shard that owns `partition` of `topic`, with the partition's key.
     pub fn locate(&self, topic: &str, partition: u32) -> Result<(usize, PartitionKey), ErrorCode> {

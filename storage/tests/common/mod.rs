@@ -70,7 +70,8 @@ where
 {
     LocalExecutorBuilder::new(Placement::Unbound)
         .io_memory(2 << 20)
-        .spawn(make)
+        .spin_before_park(std::time::Duration::from_micros(200))
+        .spawn(move || sluice_storage::reactor_tick::with_reactor_tick(make()))
         .expect("executor starts")
         .join()
         .expect("executor thread finishes")
