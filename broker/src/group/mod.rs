@@ -2,13 +2,16 @@
 //! reconciliation ([`group_state`]), the server-side assignors ([`assignor`]) and the durable
 //! committed-offset snapshot ([`offset_snapshot`]).
 //!
-//! Architecture invariant: everything here is sans-IO (time comes in as `now_ms`, topic
-//! partition counts through [`group_state::TopicCatalog`]) except [`offset_snapshot`]'s
-//! load/store functions, which the shard runtime calls.
+//! Architecture invariant: the assignors, [`group_state`] and [`coordinator`] are sans-IO (time
+//! comes in as `now_ms`, partition counts through [`group_state::TopicCatalog`]); only
+//! [`offset_snapshot`] (the files) and [`coordinator_host`] (the clock, the shard, the mesh)
+//! do I/O.
 
 pub mod assignor;
 pub mod coordinator;
+pub mod coordinator_host;
 pub mod group_state;
+pub mod offset_snapshot;
 
 pub use assignor::{AssignorKind, TopicPartition};
 pub use coordinator::{Coordinator, CoordinatorConfig};

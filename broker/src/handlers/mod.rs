@@ -7,6 +7,7 @@
 
 pub mod api_versions;
 pub mod fetch;
+pub mod groups;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
@@ -19,8 +20,8 @@ use sluice_proto::ErrorCode;
 
 use crate::shard::ShardContext;
 
-/// The APIs this broker serves. Consumer groups are not in it until their coordinator lands;
-/// ApiVersions tells clients so, and such requests get [`ErrorCode::UnknownApi`].
+/// The APIs this broker serves; ApiVersions tells clients so, and any other request gets
+/// [`ErrorCode::UnknownApi`].
 pub const SERVED_APIS: &[ApiKey] = &[
     ApiKey::ApiVersions,
     ApiKey::Metadata,
@@ -31,6 +32,13 @@ pub const SERVED_APIS: &[ApiKey] = &[
     ApiKey::Produce,
     ApiKey::Fetch,
     ApiKey::ListOffsets,
+    ApiKey::JoinGroup,
+    ApiKey::Heartbeat,
+    ApiKey::LeaveGroup,
+    ApiKey::OffsetCommit,
+    ApiKey::OffsetFetch,
+    ApiKey::ListGroups,
+    ApiKey::DescribeGroup,
 ];
 
 /// Serves one request; `None` when the request gets no response (produce with `acks = none`).
@@ -56,6 +64,14 @@ pub async fn handle(shard: &Rc<ShardContext>, request: Request) -> Option<Respon
             let response = produce::complete(produce::dispatch(shard, r).await).await?;
             respond(response.into())
         }
+        body @ (RequestBody::JoinGroup(_)
+        | RequestBody::Heartbeat(_)
+        | RequestBody::LeaveGroup(_)
+        | RequestBody::OffsetCommit(_)
+        | RequestBody::OffsetFetch(_)
+        | RequestBody::ListGroups(_)
+        | RequestBody::DescribeGroup(_)) => respond(groups::handle(shard, body).await?),
+        #[allow(unreachable_patterns)]
         _ => Some(Response::error(
             correlation_id,
             api_key.as_u16(),
