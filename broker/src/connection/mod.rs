@@ -1,0 +1,175 @@
+//! One client connection: read frames, serve requests concurrently (pipelining), write
+//! responses as they complete (matched by correlation id, not by order).
+//!
+//! Backpressure: every request holds permits worth its frame size from the connection's
+//! in-flight budget until its response is written. When the budget is spent the reader stops
+//! reading the socket, so a client that floods requests, or stops reading responses, is slowed
+//! by TCP rather than buffered without bound.
+//!
+//! The socket is used through two descriptors (one dup'ed), one per task, so reading and
+//! writing proceed independently without sharing a lock.
+
+mod response_writer;
+
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures_lite::AsyncReadExt;
+use glommio::channels::local_channel;
+use glommio::net::TcpStream;
+use glommio::sync::Semaphore;
+use sluice_proto::frame::FrameDecoder;
+use sluice_proto::message::{decode_request, RequestBody, Response};
+
+use crate::handlers;
+use crate::shard::ShardContext;
+use response_writer::{Outgoing, ResponseWriter};
+
+/// Bytes read from the socket per read call when no frame size is known yet.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// Responses queued for the writer before request tasks wait for it.
+const RESPONSE_QUEUE_CAPACITY: usize = 256;
+/// How long the writer waits for a stalled client before giving up on the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves one connection until the client closes it, it breaks framing, or the shard shuts
+/// down (then in-flight requests are answered before the socket closes).
+pub async fn serve(shard: Rc<ShardContext>, stream: TcpStream) {
+    let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
+    let span = tracing::debug_span!("connection", shard = shard.id, %peer);
+    let _enter = span.enter();
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+    // SAFETY: dup returns a fresh descriptor we own exclusively; it is wrapped right away so it
+    // is closed exactly once, when the writer stream drops.
+    let writer_fd = unsafe { libc::dup(stream.as_raw_fd()) };
+    if writer_fd < 0 {
+        tracing::warn!(error = %std::io::Error::last_os_error(), "cannot dup the socket; closing");
+        return;
+    }
+    let writer_stream = unsafe { TcpStream::from_raw_fd(writer_fd) };
+    if let Err(e) = writer_stream.set_write_timeout(Some(WRITE_TIMEOUT)) {
+        tracing::debug!(error = %e, "cannot set the write timeout");
+    }
+    let (tx, rx) = local_channel::new_bounded::<Outgoing>(RESPONSE_QUEUE_CAPACITY);
+    let tx = Rc::new(tx);
+    let writer = glommio::spawn_local(ResponseWriter::new(writer_stream, rx).run()).detach();
+    let budget = Rc::new(Semaphore::new(shard.shared.config.connection_inflight_bytes as u64));
+    read_requests(&shard, stream, &tx, &budget).await;
+    // Dropping our sender lets the writer finish once every in-flight request has answered.
+    drop(tx);
+    let _ = writer.await;
+}
+
+async fn read_requests(
+    shard: &Rc<ShardContext>,
+    mut stream: TcpStream,
+    tx: &Rc<local_channel::LocalSender<Outgoing>>,
+    budget: &Rc<Semaphore>,
+) {
+    let mut decoder = FrameDecoder::new();
+    let mut buffer = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    loop {
+        let frame = match decoder.decode(&mut buffer) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                // Grow by at least what the pending frame still needs, so a large frame is
+                // read in few calls and never copied between buffers.
+                let wanted = pending_frame_bytes(&buffer).max(READ_CHUNK_BYTES);
+                let filled = buffer.len();
+                buffer.resize(filled + wanted, 0);
+                let read = futures_lite::future::or(
+                    async { Some(stream.read(&mut buffer[filled..]).await) },
+                    async {
+                        shard.shutdown.triggered().await;
+                        None
+                    },
+                )
+                .await;
+                match read {
+                    Some(Ok(0)) | None => {
+                        buffer.truncate(filled);
+                        return;
+                    }
+                    Some(Ok(n)) => buffer.truncate(filled + n),
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "read failed; closing");
+                        return;
+                    }
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "broken framing; closing the connection");
+                shard.metrics.borrow_mut().request_errors_total += 1;
+                return;
+            }
+        };
+        let size = frame.wire_len() as u64;
+        // Frames are bounded by the maximum frame size, which config validation keeps within
+        // the budget, so this always completes once earlier requests answer.
+        let Ok(permit) = budget.clone().acquire_static_permit(size).await else { return };
+        shard.metrics.borrow_mut().requests_total += 1;
+        let request = match decode_request(&frame) {
+            Ok(request) => request,
+            Err(e) => {
+                shard.metrics.borrow_mut().request_errors_total += 1;
+                match e.error_response() {
+                    Some(response) => {
+                        tracing::debug!(error = %e, "bad request");
+                        let _ = tx.send(Outgoing { response, permit }).await;
+                        continue;
+                    }
+                    None => {
+                        tracing::info!(error = %e, "unreadable request header; closing");
+                        return;
+                    }
+                }
+            }
+        };
+        drop(frame);
+        let correlation_id = request.correlation_id;
+        let api_version = request.api_version;
+        let tx = tx.clone();
+        if let RequestBody::Produce(produce) = request.body {
+            // Hand the batches to their owners now, before reading the next request: this is
+            // what keeps pipelined produces to one partition in order.
+            let pending = handlers::produce::dispatch(shard, produce).await;
+            glommio::spawn_local(async move {
+                if let Some(body) = handlers::produce::complete(pending).await {
+                    let response = Response { correlation_id, api_version, body: body.into() };
+                    let _ = tx.send(Outgoing { response, permit }).await;
+                }
+            })
+            .detach();
+        } else {
+            let shard = shard.clone();
+            glommio::spawn_local(async move {
+                if let Some(response) = handlers::handle(&shard, request).await {
+                    if response_is_error(&response) {
+                        shard.metrics.borrow_mut().request_errors_total += 1;
+                    }
+                    let _ = tx.send(Outgoing { response, permit }).await;
+                }
+            })
+            .detach();
+        }
+    }
+}
+
+/// Bytes still missing from the frame at the front of `buffer`, once its length prefix is
+/// there (the decoder has already refused a prefix over the frame limit).
+fn pending_frame_bytes(buffer: &[u8]) -> usize {
+    const LENGTH_FIELD_BYTES: usize = 4;
+    let Some(prefix) = buffer.get(..LENGTH_FIELD_BYTES) else { return 0 };
+    let length = u32::from_le_bytes(prefix.try_into().expect("4 bytes")) as usize;
+    (LENGTH_FIELD_BYTES + length.min(sluice_proto::limits::FRAME_BYTES_MAX))
+        .saturating_sub(buffer.len())
+}
+
+fn response_is_error(response: &Response) -> bool {
+    matches!(&response.body, sluice_proto::message::ResponseBody::Error(_))
+}

@@ -1,0 +1,135 @@
+//! Operations on one partition, executed on its owning shard, whether they were issued there
+//! or forwarded from another shard. Everything in an op is `Send`: batches travel between
+//! shards as `BytesMut`/`Bytes` handles, never as copies.
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use sluice_proto::ErrorCode;
+
+use super::partition_registry::OwnedPartition;
+use crate::error_mapping::storage_error_code;
+
+/// Special ListOffsets timestamps, as in Kafka.
+pub const LATEST_TIMESTAMP: i64 = -1;
+/// Special ListOffsets timestamp for the log start.
+pub const EARLIEST_TIMESTAMP: i64 = -2;
+
+/// What to do to a partition.
+#[derive(Debug)]
+pub enum PartitionOp {
+    /// Append one validated-by-storage batch (the bytes are stamped in place).
+    Append {
+        /// Exactly one record batch.
+        batch: BytesMut,
+    },
+    /// Read whole batches from `offset`, at most `max_bytes` (at least one batch).
+    Read {
+        /// First offset wanted.
+        offset: i64,
+        /// Byte budget.
+        max_bytes: usize,
+    },
+    /// Resolve when data at or after `offset` is visible, or at `deadline`.
+    WaitForData {
+        /// The fetch position.
+        offset: i64,
+        /// When to give up.
+        deadline: Instant,
+    },
+    /// Find an offset by timestamp ([`LATEST_TIMESTAMP`], [`EARLIEST_TIMESTAMP`], or ms).
+    ListOffset {
+        /// Timestamp or special value.
+        timestamp: i64,
+    },
+    /// Report the partition's offsets.
+    Describe,
+}
+
+/// The result of a [`PartitionOp`].
+#[derive(Debug)]
+pub enum PartitionOutcome {
+    /// Offsets given to an appended batch.
+    Appended {
+        /// First offset of the batch.
+        base_offset: i64,
+        /// Log start after the append.
+        log_start_offset: i64,
+    },
+    /// Batches read.
+    Read {
+        /// Whole batches, as stored.
+        records: Bytes,
+        /// Offset below which data is visible to consumers.
+        high_watermark: i64,
+        /// First offset in the log.
+        log_start_offset: i64,
+    },
+    /// Whether data arrived before the deadline.
+    Waited {
+        /// True if data is now visible past the offset.
+        data_arrived: bool,
+    },
+    /// An offset found by timestamp.
+    Offset {
+        /// The offset (-1 when no record is at or after the timestamp).
+        offset: i64,
+        /// The timestamp asked for (or -1 for the special values).
+        timestamp: i64,
+    },
+    /// Partition offsets.
+    Described {
+        /// First offset.
+        log_start_offset: i64,
+        /// High watermark.
+        high_watermark: i64,
+    },
+}
+
+/// Either an outcome or the wire error the client gets.
+pub type PartitionReply = Result<PartitionOutcome, ErrorCode>;
+
+/// Runs `op` on a partition this shard owns.
+pub async fn execute(partition: &OwnedPartition, op: PartitionOp) -> PartitionReply {
+    let log = &partition.log;
+    match op {
+        PartitionOp::Append { batch } => {
+            let outcome = log.append(batch).await.map_err(|e| storage_error_code(&e))?;
+            partition.data_arrived.notify(usize::MAX);
+            Ok(PartitionOutcome::Appended {
+                base_offset: outcome.base_offset,
+                log_start_offset: log.log_start_offset(),
+            })
+        }
+        PartitionOp::Read { offset, max_bytes } => {
+            let records = log.read(offset, max_bytes).await.map_err(|e| storage_error_code(&e))?;
+            Ok(PartitionOutcome::Read {
+                records,
+                high_watermark: log.visible_end_offset(),
+                log_start_offset: log.log_start_offset(),
+            })
+        }
+        PartitionOp::WaitForData { offset, deadline } => {
+            let data_arrived = partition.wait_for_data(offset, deadline).await;
+            Ok(PartitionOutcome::Waited { data_arrived })
+        }
+        PartitionOp::ListOffset { timestamp } => {
+            let offset = match timestamp {
+                LATEST_TIMESTAMP => log.visible_end_offset(),
+                EARLIEST_TIMESTAMP => log.log_start_offset(),
+                ts if ts >= 0 => log
+                    .offset_for_timestamp(ts)
+                    .await
+                    .map_err(|e| storage_error_code(&e))?
+                    .unwrap_or(-1),
+                _ => return Err(ErrorCode::InvalidRequest),
+            };
+            let timestamp = if timestamp >= 0 { timestamp } else { -1 };
+            Ok(PartitionOutcome::Offset { offset, timestamp })
+        }
+        PartitionOp::Describe => Ok(PartitionOutcome::Described {
+            log_start_offset: log.log_start_offset(),
+            high_watermark: log.visible_end_offset(),
+        }),
+    }
+}

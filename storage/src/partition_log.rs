@@ -1,0 +1,907 @@
+//! The partition log: the API the broker and replication call. One log belongs to one shard;
+//! every method runs on that shard's glommio executor.
+//!
+//! Concurrency inside a log: appends copy their batch into the active segment's memory without
+//! awaiting, so offsets are assigned in call order and concurrent appenders never interleave
+//! bytes. Everything that touches files for writing (writes, fdatasync, roll, truncate,
+//! retention, close) holds the log's single I/O permit, so at most one write or fdatasync is in
+//! flight per log. An `always` append that finds the permit taken waits for it and then finds
+//! its bytes already synced by the holder, or writes and syncs everything appended so far in one
+//! go: that is the group commit.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use glommio::sync::{Permit, Semaphore};
+use sluice_proto::record_batch::{layout::HEADER_LEN, set_base_offset, validate, BatchHeader};
+
+use crate::batch_cache::{BatchCache, CacheLogId};
+use crate::config::{FlushPolicy, LogConfig};
+use crate::dma_file_io::{remove_file, sync_directory, write_whole_file};
+use crate::error::{StorageError, StorageResult};
+use crate::index::IndexKind;
+use crate::recovery::recover_segments;
+use crate::retention::{segments_to_delete, SegmentFacts};
+use crate::segment::batch_scan::read_chunk;
+use crate::segment::dma_appender::write_blocks;
+use crate::segment::log_segment::prepare_active_file;
+use crate::segment::{segment_file_name, Segment};
+
+/// Offsets assigned to an appended batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// Offset of the batch's first record.
+    pub base_offset: i64,
+    /// Offset of the batch's last record.
+    pub last_offset: i64,
+}
+
+/// What a retention pass deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionOutcome {
+    /// Closed segments deleted.
+    pub segments_deleted: usize,
+    /// Bytes of batch data deleted.
+    pub bytes_deleted: u64,
+    /// The log start offset after the pass.
+    pub log_start_offset: i64,
+}
+
+/// A partition's segmented log. Cheap to clone: clones share the log.
+#[derive(Clone)]
+pub struct PartitionLog {
+    inner: Rc<LogInner>,
+}
+
+struct LogInner {
+    dir: PathBuf,
+    config: LogConfig,
+    cache: BatchCache,
+    cache_id: CacheLogId,
+    state: RefCell<LogState>,
+    /// The one permit for file writes, fdatasync and file-set changes.
+    io_permit: Semaphore,
+}
+
+struct LogState {
+    /// Oldest first; the last is the active segment.
+    segments: Vec<Segment>,
+    log_end_offset: i64,
+    /// Every offset below this is in a file (written, maybe not synced).
+    written_end_offset: i64,
+    /// Every offset below this is fdatasynced.
+    durable_end_offset: i64,
+    failed: Option<String>,
+    closed: bool,
+    /// A roll or truncation is between awaits: appends must take the I/O permit.
+    busy: bool,
+}
+
+impl LogState {
+    fn active(&self) -> &Segment {
+        let segment = self.segments.last().expect("a log always has a segment");
+        assert!(segment.is_active(), "the last segment is the active one");
+        segment
+    }
+
+    fn active_mut(&mut self) -> &mut Segment {
+        let segment = self.segments.last_mut().expect("a log always has a segment");
+        assert!(segment.is_active(), "the last segment is the active one");
+        segment
+    }
+
+    fn log_start_offset(&self) -> i64 {
+        self.segments[0].base_offset
+    }
+
+    /// Index of the segment holding `offset` (the last one with base at or below it).
+    fn segment_index(&self, offset: i64) -> usize {
+        let after = self.segments.partition_point(|s| s.base_offset <= offset);
+        assert!(after > 0, "offset is not below the log start");
+        after - 1
+    }
+
+    fn segment_by_base(&self, base: i64) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.base_offset == base)
+    }
+
+    fn segment_by_base_mut(&mut self, base: i64) -> Option<&mut Segment> {
+        self.segments.iter_mut().find(|s| s.base_offset == base)
+    }
+
+    fn check_invariants(&self) {
+        assert!(self.log_start_offset() <= self.log_end_offset, "start never passes end");
+        assert!(self.durable_end_offset <= self.written_end_offset, "durable implies written");
+        assert!(self.written_end_offset <= self.log_end_offset, "written implies appended");
+    }
+}
+
+impl PartitionLog {
+    /// Opens the log in `dir` (created if missing), recovering it as described in
+    /// [`crate::recovery`]. Must run on the glommio executor that will own the log.
+    pub async fn open(
+        dir: impl Into<PathBuf>,
+        config: LogConfig,
+        cache: BatchCache,
+    ) -> StorageResult<PartitionLog> {
+        config.validate()?;
+        let dir = dir.into();
+        let segments = recover_segments(&dir, &config, 0).await?;
+        let log_end_offset = segments.last().expect("recovery returns a segment").next_offset;
+        let cache_id = cache.register_log();
+        let inner = Rc::new(LogInner {
+            dir,
+            config,
+            cache,
+            cache_id,
+            state: RefCell::new(LogState {
+                segments,
+                log_end_offset,
+                written_end_offset: log_end_offset,
+                // Recovery fdatasynced everything it kept.
+                durable_end_offset: log_end_offset,
+                failed: None,
+                closed: false,
+                busy: false,
+            }),
+            io_permit: Semaphore::new(1),
+        });
+        if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
+            spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
+        }
+        Ok(PartitionLog { inner })
+    }
+
+    /// Appends one batch: validates it (whole, intact, exactly one batch), assigns it the next
+    /// offsets and resolves according to the flush policy (see the crate docs).
+    pub async fn append(&self, mut batch: BytesMut) -> StorageResult<AppendOutcome> {
+        let header = validate(&batch)?;
+        if header.total_len() != batch.len() {
+            return Err(StorageError::TrailingBytes {
+                batch_bytes: header.total_len(),
+                buffer_bytes: batch.len(),
+            });
+        }
+        let inner = &self.inner;
+        inner.check_appendable()?;
+        let needs_permit = {
+            let state = inner.state.borrow();
+            state.busy || inner.needs_roll(&state, &header)
+        };
+        let outcome = if needs_permit {
+            let _permit = inner.lock_io().await?;
+            inner.check_appendable()?;
+            let roll = inner.needs_roll(&inner.state.borrow(), &header);
+            if roll {
+                inner.roll_locked().await?;
+            }
+            inner.append_in_memory(&mut batch, &header)
+        } else {
+            inner.append_in_memory(&mut batch, &header)
+        };
+        match inner.config.flush_policy {
+            FlushPolicy::Always => inner.sync_to(outcome.last_offset + 1).await?,
+            FlushPolicy::Interval { .. } | FlushPolicy::Never => inner.write_behind().await?,
+        }
+        Ok(outcome)
+    }
+
+    /// Reads whole batches starting with the one holding `from_offset`, up to `max_bytes`
+    /// (always at least one batch, never a partial one), all from one segment, only batches
+    /// below [`Self::visible_end_offset`]. Empty at the visible end; an offset below the log
+    /// start or above the log end is [`StorageError::OffsetOutOfRange`].
+    pub async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+        self.inner.read(from_offset, max_bytes).await
+    }
+
+    /// First offset in the log.
+    pub fn log_start_offset(&self) -> i64 {
+        self.inner.state.borrow().log_start_offset()
+    }
+
+    /// The offset the next appended record gets.
+    pub fn log_end_offset(&self) -> i64 {
+        self.inner.state.borrow().log_end_offset
+    }
+
+    /// Every offset below this is fdatasynced.
+    pub fn durable_end_offset(&self) -> i64 {
+        self.inner.state.borrow().durable_end_offset
+    }
+
+    /// Readers see offsets below this: the durable end under `always` (nothing a crash could
+    /// take back is ever served), the log end otherwise.
+    pub fn visible_end_offset(&self) -> i64 {
+        self.inner.visible_end(&self.inner.state.borrow())
+    }
+
+    /// Number of segments, the active one included.
+    pub fn segment_count(&self) -> usize {
+        self.inner.state.borrow().segments.len()
+    }
+
+    /// Bytes of batch data in the log.
+    pub fn size_bytes(&self) -> u64 {
+        self.inner.state.borrow().segments.iter().map(|s| s.log_bytes).sum()
+    }
+
+    /// The partition directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The configuration the log was opened with.
+    pub fn config(&self) -> &LogConfig {
+        &self.inner.config
+    }
+
+    /// Whether an earlier error failed the log (appends are refused until it is reopened).
+    pub fn is_failed(&self) -> bool {
+        self.inner.state.borrow().failed.is_some()
+    }
+
+    /// Base offset of the first visible batch whose max timestamp is at or after
+    /// `timestamp_ms`, or `None` when there is none.
+    pub async fn offset_for_timestamp(&self, timestamp_ms: i64) -> StorageResult<Option<i64>> {
+        self.inner.offset_for_timestamp(timestamp_ms).await
+    }
+
+    /// Removes every batch holding an offset at or above `offset` (a batch straddling `offset`
+    /// goes whole) and returns the new log end. Durable before it returns. An offset at or past
+    /// the log end changes nothing; one below the log start is out of range.
+    pub async fn truncate_to(&self, offset: i64) -> StorageResult<i64> {
+        self.inner.truncate_to(offset).await
+    }
+
+    /// Closes the active segment and starts a new one now (a no-op when it is empty).
+    pub async fn roll(&self) -> StorageResult<()> {
+        let _permit = self.inner.lock_io().await?;
+        self.inner.check_appendable()?;
+        if self.inner.state.borrow().active().is_empty() {
+            return Ok(());
+        }
+        self.inner.roll_locked().await
+    }
+
+    /// Writes and fdatasyncs everything appended so far, whatever the policy.
+    pub async fn flush(&self) -> StorageResult<()> {
+        let target = self.log_end_offset();
+        self.inner.sync_to(target).await
+    }
+
+    /// Deletes closed segments beyond the retention limits at `now_ms` (ms since the epoch).
+    pub async fn enforce_retention(&self, now_ms: i64) -> StorageResult<RetentionOutcome> {
+        self.inner.enforce_retention(now_ms).await
+    }
+
+    /// Writes and fdatasyncs everything, persists the active segment's indexes and closes the
+    /// files. Later calls on any clone fail with [`StorageError::Closed`].
+    pub async fn close(&self) -> StorageResult<()> {
+        self.inner.close().await
+    }
+}
+
+impl LogInner {
+    async fn lock_io(&self) -> StorageResult<Permit<'_>> {
+        self.io_permit.acquire_permit(1).await.map_err(|_| StorageError::Closed(self.dir.clone()))
+    }
+
+    fn check_appendable(&self) -> StorageResult<()> {
+        let state = self.state.borrow();
+        if state.closed {
+            return Err(StorageError::Closed(self.dir.clone()));
+        }
+        if let Some(reason) = &state.failed {
+            return Err(StorageError::LogFailed { path: self.dir.clone(), reason: reason.clone() });
+        }
+        Ok(())
+    }
+
+    fn check_open(&self) -> StorageResult<()> {
+        if self.state.borrow().closed {
+            return Err(StorageError::Closed(self.dir.clone()));
+        }
+        Ok(())
+    }
+
+    /// Records the first error that makes the on-disk state untrustworthy.
+    fn fail(&self, err: StorageError) -> StorageError {
+        let mut state = self.state.borrow_mut();
+        if state.failed.is_none() {
+            tracing::error!(dir = %self.dir.display(), error = %err, "log failed");
+            state.failed = Some(err.to_string());
+        }
+        err
+    }
+
+    fn visible_end(&self, state: &LogState) -> i64 {
+        match self.config.flush_policy {
+            FlushPolicy::Always => state.durable_end_offset,
+            FlushPolicy::Interval { .. } | FlushPolicy::Never => state.log_end_offset,
+        }
+    }
+
+    fn needs_roll(&self, state: &LogState, header: &BatchHeader) -> bool {
+        let active = state.active();
+        if active.is_empty() {
+            return false;
+        }
+        let too_big = active.log_bytes + header.total_len() as u64 > self.config.segment_bytes_max;
+        let too_old = active.first_timestamp.is_some_and(|first| {
+            header.max_timestamp.saturating_sub(first) >= self.config.segment_age_ms_max as i64
+        });
+        too_big || too_old
+    }
+
+    fn append_in_memory(&self, batch: &mut BytesMut, header: &BatchHeader) -> AppendOutcome {
+        let mut state = self.state.borrow_mut();
+        assert!(!state.busy && !state.closed && state.failed.is_none(), "log is appendable");
+        let base_offset = state.log_end_offset;
+        set_base_offset(batch, base_offset);
+        let header = BatchHeader { base_offset, ..*header };
+        let bytes = std::mem::take(batch).freeze();
+        let interval = self.config.index_interval_bytes;
+        state.active_mut().append(&bytes, &header, interval);
+        let last_offset = header.last_offset();
+        assert!(last_offset >= base_offset, "offsets are monotonic");
+        state.log_end_offset = last_offset + 1;
+        state.check_invariants();
+        drop(state);
+        self.cache.insert(self.cache_id, base_offset, last_offset, bytes);
+        AppendOutcome { base_offset, last_offset }
+    }
+
+    /// Under `never` and `interval`: writes the buffer once enough is pending.
+    async fn write_behind(&self) -> StorageResult<()> {
+        let pending = |inner: &LogInner| {
+            let state = inner.state.borrow();
+            !state.busy
+                && state.active().appender.as_ref().map_or(0, |a| a.pending_bytes())
+                    >= inner.config.write_behind_bytes
+        };
+        if !pending(self) {
+            return Ok(());
+        }
+        let _permit = self.lock_io().await?;
+        self.check_appendable()?;
+        if pending(self) {
+            self.write_active_locked().await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until every offset below `target` is fdatasynced, doing the write and fdatasync
+    /// itself if no one else's covers it.
+    async fn sync_to(&self, target: i64) -> StorageResult<()> {
+        if self.state.borrow().durable_end_offset >= target {
+            return Ok(());
+        }
+        self.check_appendable()?;
+        let _permit = self.lock_io().await?;
+        if self.state.borrow().durable_end_offset >= target {
+            // Someone else's fdatasync, issued after our bytes were appended, covered them.
+            return Ok(());
+        }
+        self.check_appendable()?;
+        self.write_active_locked().await?;
+        self.sync_active_locked().await?;
+        let state = self.state.borrow();
+        if state.log_end_offset < target {
+            return Err(StorageError::TruncatedBeforeDurable { offset: target - 1 });
+        }
+        assert!(state.durable_end_offset >= target, "a write and fdatasync cover all appended");
+        Ok(())
+    }
+
+    /// Writes the active segment's pending bytes. Holds the I/O permit.
+    async fn write_active_locked(&self) -> StorageResult<()> {
+        let (file, path, write, upto) = {
+            let state = self.state.borrow();
+            let active = state.active();
+            let appender = active.appender.as_ref().expect("active segment has an appender");
+            match appender.prepare_write(&active.file) {
+                None => return Ok(()),
+                Some(write) => {
+                    (active.file.clone(), active.log_path.clone(), write, active.next_offset)
+                }
+            }
+        };
+        match write_blocks(&file, &path, write).await {
+            Ok(end) => {
+                let mut state = self.state.borrow_mut();
+                state.active_mut().appender.as_mut().expect("still active").complete_write(end);
+                assert!(upto >= state.written_end_offset, "written end never goes back");
+                state.written_end_offset = upto;
+                state.check_invariants();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// fdatasyncs the active segment; on success everything written is durable. Holds the
+    /// I/O permit. A failed fdatasync fails the log: the kernel may have dropped the dirty
+    /// state, so retrying could report success for data that is gone.
+    async fn sync_active_locked(&self) -> StorageResult<()> {
+        let (file, path, upto) = {
+            let state = self.state.borrow();
+            let active = state.active();
+            (active.file.clone(), active.log_path.clone(), state.written_end_offset)
+        };
+        if self.state.borrow().durable_end_offset >= upto {
+            return Ok(());
+        }
+        match file.fdatasync().await {
+            Ok(()) => {
+                let mut state = self.state.borrow_mut();
+                state.durable_end_offset = state.durable_end_offset.max(upto);
+                state.check_invariants();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(StorageError::from_glommio("syncing", &path, e))),
+        }
+    }
+
+    async fn flush_and_sync(&self) -> StorageResult<()> {
+        let _permit = self.lock_io().await?;
+        self.check_appendable()?;
+        self.write_active_locked().await?;
+        self.sync_active_locked().await
+    }
+
+    /// Seals the active segment and starts a new one at the log end. Holds the I/O permit.
+    /// A full disk while creating the new segment refuses the roll and leaves the log as it was.
+    async fn roll_locked(&self) -> StorageResult<()> {
+        self.state.borrow_mut().busy = true;
+        let result = self.roll_steps().await;
+        self.state.borrow_mut().busy = false;
+        result
+    }
+
+    async fn roll_steps(&self) -> StorageResult<()> {
+        let base = self.state.borrow().log_end_offset;
+        let new_segment =
+            Segment::create(&self.dir, base, self.config.segment_preallocate_bytes()).await?;
+        if let Err(e) = sync_directory(&self.dir).await {
+            return Err(self.fail(e));
+        }
+        self.write_active_locked().await?;
+        self.sync_active_locked().await?;
+        let (file, path, log_bytes) = {
+            let mut state = self.state.borrow_mut();
+            let old = state.active_mut();
+            let appender = old.appender.take().expect("active segment has an appender");
+            assert_eq!(appender.pending_bytes(), 0, "a sealed segment has nothing unwritten");
+            (old.file.clone(), old.log_path.clone(), old.log_bytes)
+        };
+        // The sealed file keeps exactly its data, so recovery can trust its index by length.
+        // Until the new segment is pushed the log has no active segment; `busy` keeps appends
+        // waiting on the permit meanwhile.
+        let truncated = file
+            .truncate(log_bytes)
+            .await
+            .map_err(|e| StorageError::from_glommio("truncating", &path, e));
+        let indexes = {
+            let mut state = self.state.borrow_mut();
+            state.segments.push(new_segment);
+            let sealed = state.segments.len() - 2;
+            state.segments[sealed].encoded_indexes()
+        };
+        if let Err(e) = truncated {
+            return Err(self.fail(e));
+        }
+        for (path, bytes) in indexes {
+            if let Err(e) = write_whole_file(&path, &bytes).await {
+                // Indexes are rebuilt from the log when missing or torn; a full disk here
+                // must not stop the log.
+                tracing::warn!(index = %path.display(), error = %e, "could not write index");
+            }
+        }
+        tracing::debug!(dir = %self.dir.display(), base_offset = base, "rolled segment");
+        Ok(())
+    }
+
+    async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+        let (base, start_offset, start_position, segment_end_position, visible) = {
+            let state = self.state.borrow();
+            if state.closed {
+                return Err(StorageError::Closed(self.dir.clone()));
+            }
+            let (start, end) = (state.log_start_offset(), state.log_end_offset);
+            if from_offset < start || from_offset > end {
+                return Err(StorageError::OffsetOutOfRange {
+                    offset: from_offset,
+                    log_start_offset: start,
+                    log_end_offset: end,
+                });
+            }
+            let visible = self.visible_end(&state);
+            if from_offset >= visible {
+                return Ok(Bytes::new());
+            }
+            if let Some(bytes) = self.cache.read(self.cache_id, from_offset, max_bytes, visible) {
+                return Ok(bytes);
+            }
+            let segment = &state.segments[state.segment_index(from_offset)];
+            let (offset, position) = segment.offset_index.lookup(from_offset);
+            (segment.base_offset, offset, position, segment.log_bytes, visible)
+        };
+
+        // Walk batch headers from the index entry to the batch holding `from_offset`.
+        let mut position = start_position;
+        let mut expected = start_offset;
+        let first = loop {
+            if position >= segment_end_position {
+                return Err(self.corrupt(base, position, "offset not found in its segment"));
+            }
+            let header_bytes = self.segment_bytes(base, position, HEADER_LEN).await?;
+            let header = BatchHeader::parse(&header_bytes)
+                .map_err(|e| self.corrupt(base, position, &e.to_string()))?;
+            if header.base_offset != expected {
+                return Err(self.corrupt(base, position, "batch offset out of sequence"));
+            }
+            if header.last_offset() >= from_offset {
+                break header;
+            }
+            position += header.total_len() as u64;
+            expected = header.last_offset() + 1;
+            glommio::yield_if_needed().await;
+        };
+        if first.last_offset() >= visible {
+            return Ok(Bytes::new());
+        }
+
+        let window =
+            (max_bytes.max(first.total_len()) as u64).min(segment_end_position - position) as usize;
+        let data = self.segment_bytes(base, position, window).await?;
+        let mut taken = 0usize;
+        let mut expected = first.base_offset;
+        // Bounded by the window: each round takes a whole batch or stops.
+        while taken < data.len() {
+            let header = match validate(&data[taken..]) {
+                Ok(header) => header,
+                Err(_) if taken > 0 && taken + HEADER_LEN > data.len() => break,
+                Err(sluice_proto::record_batch::BatchError::Truncated { .. }) if taken > 0 => break,
+                Err(e) => return Err(self.corrupt(base, position + taken as u64, &e.to_string())),
+            };
+            if header.base_offset != expected {
+                return Err(self.corrupt(
+                    base,
+                    position + taken as u64,
+                    "batch offset out of sequence",
+                ));
+            }
+            if header.last_offset() >= visible
+                || (taken > 0 && taken + header.total_len() > max_bytes)
+            {
+                break;
+            }
+            taken += header.total_len();
+            expected = header.last_offset() + 1;
+        }
+        assert!(taken > 0, "the first batch always fits its window");
+        Ok(data.slice(..taken))
+    }
+
+    fn corrupt(&self, base: i64, position: u64, reason: &str) -> StorageError {
+        StorageError::Corrupt {
+            path: self.dir.join(segment_file_name(base, "log")),
+            position,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// `len` bytes of segment `base` at `position`, from the read-ahead chunk, the active
+    /// segment's unwritten tail or the disk (reading at least `read_ahead_bytes`).
+    async fn segment_bytes(&self, base: i64, position: u64, len: usize) -> StorageResult<Bytes> {
+        let mut out = BytesMut::with_capacity(len);
+        // Each round serves at least one byte from memory or reads the rest from disk, and
+        // the disk read covers up to the unwritten tail, so a few rounds always suffice.
+        for _round in 0..8 {
+            let at = position + out.len() as u64;
+            let want = len - out.len();
+            if want == 0 {
+                break;
+            }
+            let (file, path, disk_end) = {
+                let state = self.state.borrow();
+                let segment = state.segment_by_base(base).ok_or_else(|| self.gone(base))?;
+                if let Some((chunk_at, chunk)) = &segment.read_ahead {
+                    if at >= *chunk_at && at < chunk_at + chunk.len() as u64 {
+                        let from = (at - chunk_at) as usize;
+                        let n = want.min(chunk.len() - from);
+                        if out.is_empty() && n == len {
+                            return Ok(chunk.slice(from..from + n));
+                        }
+                        out.extend_from_slice(&chunk[from..from + n]);
+                        continue;
+                    }
+                }
+                let disk_end = match &segment.appender {
+                    Some(appender) => appender.buffer_position(),
+                    None => segment.log_bytes,
+                };
+                if at >= disk_end {
+                    let appender = segment.appender.as_ref().ok_or_else(|| self.gone(base))?;
+                    let copied = appender
+                        .copy_buffered(at, want)
+                        .ok_or_else(|| self.corrupt(base, at, "read past the segment end"))?;
+                    out.extend_from_slice(&copied);
+                    continue;
+                }
+                (segment.file.clone(), segment.log_path.clone(), disk_end)
+            };
+            let read_len = (want as u64).max(self.config.read_ahead_bytes).min(disk_end - at);
+            let chunk =
+                Bytes::from(read_chunk(&file, &path, at, read_len as usize, disk_end).await?);
+            if chunk.is_empty() {
+                return Err(self.corrupt(base, at, "file shorter than its data"));
+            }
+            let n = want.min(chunk.len());
+            out.extend_from_slice(&chunk[..n]);
+            if let Some(segment) = self.state.borrow_mut().segment_by_base_mut(base) {
+                segment.read_ahead = Some((at, chunk));
+            }
+        }
+        assert_eq!(out.len(), len, "segment reads converge");
+        Ok(out.freeze())
+    }
+
+    fn gone(&self, base: i64) -> StorageError {
+        let state = self.state.borrow();
+        StorageError::OffsetOutOfRange {
+            offset: base,
+            log_start_offset: state.log_start_offset(),
+            log_end_offset: state.log_end_offset,
+        }
+    }
+
+    async fn offset_for_timestamp(&self, timestamp_ms: i64) -> StorageResult<Option<i64>> {
+        let start = {
+            let state = self.state.borrow();
+            if state.closed {
+                return Err(StorageError::Closed(self.dir.clone()));
+            }
+            let Some(segment) =
+                state.segments.iter().find(|s| !s.is_empty() && s.max_timestamp >= timestamp_ms)
+            else {
+                return Ok(None);
+            };
+            segment.time_index.scan_start(timestamp_ms).max(state.log_start_offset())
+        };
+        let mut offset = start;
+        // Bounded by the log end: every round moves past at least one batch or returns.
+        loop {
+            if offset >= self.state.borrow().log_end_offset {
+                return Ok(None);
+            }
+            let bytes = self.read(offset, 1 << 20).await?;
+            if bytes.is_empty() {
+                return Ok(None);
+            }
+            let mut at = 0;
+            while at < bytes.len() {
+                let header = validate(&bytes[at..]).expect("read returns whole, checked batches");
+                if header.max_timestamp >= timestamp_ms {
+                    return Ok(Some(header.base_offset));
+                }
+                at += header.total_len();
+                offset = header.last_offset() + 1;
+            }
+            glommio::yield_if_needed().await;
+        }
+    }
+
+    async fn truncate_to(&self, offset: i64) -> StorageResult<i64> {
+        let _permit = self.lock_io().await?;
+        self.check_appendable()?;
+        let (index, start_offset, start_position, end_position) = {
+            let state = self.state.borrow();
+            let (start, end) = (state.log_start_offset(), state.log_end_offset);
+            if offset < start {
+                return Err(StorageError::OffsetOutOfRange {
+                    offset,
+                    log_start_offset: start,
+                    log_end_offset: end,
+                });
+            }
+            if offset >= end {
+                return Ok(end);
+            }
+            let index = state.segment_index(offset);
+            let segment = &state.segments[index];
+            let (entry_offset, entry_position) = segment.offset_index.lookup(offset);
+            (index, entry_offset, entry_position, segment.log_bytes)
+        };
+        self.write_active_locked().await?;
+
+        // Find the batch holding `offset`: the cut goes at its start.
+        let base = self.state.borrow().segments[index].base_offset;
+        let (mut position, mut expected) = (start_position, start_offset);
+        while position < end_position {
+            let header_bytes = self.segment_bytes(base, position, HEADER_LEN).await?;
+            let header = BatchHeader::parse(&header_bytes)
+                .map_err(|e| self.corrupt(base, position, &e.to_string()))?;
+            if header.base_offset != expected {
+                return Err(self.corrupt(base, position, "batch offset out of sequence"));
+            }
+            if header.last_offset() >= offset {
+                break;
+            }
+            position += header.total_len() as u64;
+            expected = header.last_offset() + 1;
+        }
+        let (cut_offset, cut_position) = (expected, position);
+
+        self.state.borrow_mut().busy = true;
+        let result = self.truncate_steps(index, cut_offset, cut_position).await;
+        self.state.borrow_mut().busy = false;
+        result.map_err(|e| self.fail(e))?;
+        tracing::info!(dir = %self.dir.display(), offset, log_end_offset = cut_offset, "truncated log");
+        Ok(cut_offset)
+    }
+
+    async fn truncate_steps(
+        &self,
+        index: usize,
+        cut_offset: i64,
+        cut_position: u64,
+    ) -> StorageResult<()> {
+        let (removed, file, path) = {
+            let mut state = self.state.borrow_mut();
+            let removed: Vec<Segment> = state.segments.drain(index + 1..).collect();
+            let segment = &mut state.segments[index];
+            segment.appender = None;
+            segment.truncate_accounting(cut_position, cut_offset);
+            state.log_end_offset = cut_offset;
+            state.written_end_offset = state.written_end_offset.min(cut_offset);
+            state.durable_end_offset = state.durable_end_offset.min(cut_offset);
+            let segment = &state.segments[index];
+            (removed, segment.file.clone(), segment.log_path.clone())
+        };
+        self.cache.remove_from(self.cache_id, cut_offset);
+        for segment in removed {
+            remove_segment_files(segment).await?;
+        }
+        let appender = prepare_active_file(
+            &file,
+            &path,
+            cut_position,
+            self.config.segment_preallocate_bytes(),
+        )
+        .await?;
+        let index_paths = {
+            let mut state = self.state.borrow_mut();
+            let segment = &mut state.segments[index];
+            segment.appender = Some(appender);
+            // Everything left was written before the cut and the file is synced now.
+            state.written_end_offset = cut_offset;
+            state.durable_end_offset = cut_offset;
+            state.check_invariants();
+            let segment = &state.segments[index];
+            [segment.index_path(IndexKind::Offset), segment.index_path(IndexKind::Time)]
+        };
+        for index_path in index_paths {
+            remove_file(&index_path).await?;
+        }
+        sync_directory(&self.dir).await
+    }
+
+    async fn enforce_retention(&self, now_ms: i64) -> StorageResult<RetentionOutcome> {
+        let _permit = self.lock_io().await?;
+        self.check_open()?;
+        let (removed, log_start_offset) = {
+            let mut state = self.state.borrow_mut();
+            let facts: Vec<SegmentFacts> = state
+                .segments
+                .iter()
+                .map(|s| SegmentFacts { log_bytes: s.log_bytes, max_timestamp: s.max_timestamp })
+                .collect();
+            let count = segments_to_delete(&facts, &self.config, now_ms);
+            let removed: Vec<Segment> = state.segments.drain(..count).collect();
+            assert!(!state.segments.is_empty(), "the active segment stays");
+            (removed, state.log_start_offset())
+        };
+        self.cache.remove_below(self.cache_id, log_start_offset);
+        let outcome = RetentionOutcome {
+            segments_deleted: removed.len(),
+            bytes_deleted: removed.iter().map(|s| s.log_bytes).sum(),
+            log_start_offset,
+        };
+        if removed.is_empty() {
+            return Ok(outcome);
+        }
+        for segment in removed {
+            tracing::info!(segment = %segment.log_path.display(), "retention deletes segment");
+            remove_segment_files(segment).await?;
+        }
+        sync_directory(&self.dir).await?;
+        Ok(outcome)
+    }
+
+    async fn close(&self) -> StorageResult<()> {
+        let _permit = self.lock_io().await?;
+        if self.state.borrow().closed {
+            return Ok(());
+        }
+        let failed = self.state.borrow().failed.is_some();
+        let synced = if failed {
+            Ok(())
+        } else {
+            match self.write_active_locked().await {
+                Ok(()) => self.sync_active_locked().await,
+                Err(e) => Err(e),
+            }
+        };
+        let (segments, indexes) = {
+            let mut state = self.state.borrow_mut();
+            state.closed = true;
+            let indexes = state.active().encoded_indexes();
+            (std::mem::take(&mut state.segments), indexes)
+        };
+        self.cache.remove_log(self.cache_id);
+        if synced.is_ok() {
+            for (path, bytes) in indexes {
+                if let Err(e) = write_whole_file(&path, &bytes).await {
+                    tracing::warn!(index = %path.display(), error = %e, "could not write index");
+                }
+            }
+        }
+        for segment in segments {
+            close_segment_file(segment).await;
+        }
+        synced
+    }
+}
+
+async fn remove_segment_files(segment: Segment) -> StorageResult<()> {
+    let paths = [
+        segment.log_path.clone(),
+        segment.index_path(IndexKind::Offset),
+        segment.index_path(IndexKind::Time),
+    ];
+    close_segment_file(segment).await;
+    for path in paths {
+        remove_file(&path).await?;
+    }
+    Ok(())
+}
+
+/// Closes a segment's file when no reader still holds it; a reader's clone closes on drop.
+async fn close_segment_file(segment: Segment) {
+    let path = segment.log_path.clone();
+    if let Ok(file) = Rc::try_unwrap(segment.file) {
+        if let Err(e) = file.close().await {
+            tracing::warn!(segment = %path.display(), error = %e, "closing segment file failed");
+        }
+    }
+}
+
+/// Under `interval`: writes and fdatasyncs whatever is pending every `period`, for as long as
+/// the log is open.
+fn spawn_interval_flusher(log: Weak<LogInner>, period: Duration) {
+    glommio::spawn_local(async move {
+        loop {
+            glommio::timer::sleep(period).await;
+            let Some(inner) = log.upgrade() else { break };
+            let pending = {
+                let state = inner.state.borrow();
+                if state.closed || state.failed.is_some() {
+                    break;
+                }
+                state.durable_end_offset < state.log_end_offset
+            };
+            if pending {
+                if let Err(e) = inner.flush_and_sync().await {
+                    // The error is recorded in the log's failed state; appends report it.
+                    tracing::error!(dir = %inner.dir.display(), error = %e, "interval flush failed");
+                    break;
+                }
+            }
+        }
+    })
+    .detach();
+}

@@ -1,0 +1,331 @@
+//! Behaviour of the partition log on real files: append, read, roll, reopen, flush policies,
+//! group commit, truncation, retention, time lookup, and the O_DIRECT promise.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{body_matches, make_batch, run_on_executor, split_batches};
+use sluice_storage::{BatchCache, FlushPolicy, LogConfig, PartitionLog, StorageError};
+
+fn small_config(policy: FlushPolicy) -> LogConfig {
+    LogConfig {
+        segment_bytes_max: 64 * 1024,
+        flush_policy: policy,
+        index_interval_bytes: 1024,
+        write_behind_bytes: 8 * 1024,
+        read_ahead_bytes: 16 * 1024,
+        ..LogConfig::default()
+    }
+}
+
+fn policies() -> [FlushPolicy; 3] {
+    [FlushPolicy::Always, FlushPolicy::Interval { interval_ms: 5 }, FlushPolicy::Never]
+}
+
+#[test]
+fn given_appends_under_each_policy_when_reading_back_should_get_whole_batches_with_their_offsets() {
+    for policy in policies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p0");
+        run_on_executor(move || async move {
+            let log =
+                PartitionLog::open(&path, small_config(policy), BatchCache::new(0)).await.unwrap();
+            let mut expected = Vec::new();
+            for seed in 0..200u64 {
+                let records = 1 + (seed as usize % 5);
+                let outcome =
+                    log.append(make_batch(records, 100, seed as i64, seed)).await.unwrap();
+                assert_eq!(outcome.last_offset - outcome.base_offset + 1, records as i64);
+                expected.push((outcome.base_offset, seed));
+            }
+            assert!(log.segment_count() > 1, "small segments roll");
+            if policy == FlushPolicy::Always {
+                assert_eq!(log.durable_end_offset(), log.log_end_offset());
+            }
+            // Read everything back, batch by batch, from every batch's base offset.
+            for &(base, seed) in &expected {
+                let bytes = log.read(base, 1).await.unwrap();
+                let batches = split_batches(&bytes);
+                assert_eq!(batches.len(), 1, "max_bytes 1 still gives one whole batch");
+                assert_eq!(i64::from_be_bytes(batches[0][..8].try_into().unwrap()), base);
+                assert!(body_matches(batches[0], seed));
+            }
+            log.close().await.unwrap();
+        });
+    }
+}
+
+#[test]
+fn given_closed_log_when_reopening_should_find_every_batch_and_continue_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = small_config(FlushPolicy::Never);
+        let log =
+            PartitionLog::open(&path, config.clone(), BatchCache::new(1 << 20)).await.unwrap();
+        for seed in 0..300u64 {
+            log.append(make_batch(2, 300, 1000 + seed as i64, seed)).await.unwrap();
+        }
+        let end = log.log_end_offset();
+        log.close().await.unwrap();
+        assert!(matches!(log.append(make_batch(1, 1, 0, 0)).await, Err(StorageError::Closed(_))));
+
+        let log = PartitionLog::open(&path, config, BatchCache::new(1 << 20)).await.unwrap();
+        assert_eq!(log.log_end_offset(), end);
+        let mut offset = 0;
+        let mut seed = 0;
+        while offset < end {
+            let bytes = log.read(offset, 50_000).await.unwrap();
+            for batch in split_batches(&bytes) {
+                assert!(body_matches(batch, seed));
+                seed += 1;
+                offset += 2;
+            }
+        }
+        assert_eq!(seed, 300);
+        let next = log.append(make_batch(1, 10, 0, 0)).await.unwrap();
+        assert_eq!(next.base_offset, end);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_offsets_outside_the_log_when_reading_should_get_typed_errors_or_empty_at_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let log =
+            PartitionLog::open(&path, small_config(FlushPolicy::Always), BatchCache::new(1 << 20))
+                .await
+                .unwrap();
+        log.append(make_batch(3, 10, 0, 1)).await.unwrap();
+        assert!(log.read(3, 100).await.unwrap().is_empty());
+        assert!(matches!(log.read(4, 100).await, Err(StorageError::OffsetOutOfRange { .. })));
+        assert!(matches!(log.read(-1, 100).await, Err(StorageError::OffsetOutOfRange { .. })));
+        // An offset inside a batch returns the whole batch.
+        assert_eq!(split_batches(&log.read(1, 100).await.unwrap()).len(), 1);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_invalid_batches_when_appending_should_refuse_them_with_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let log = PartitionLog::open(&path, small_config(FlushPolicy::Always), BatchCache::new(0))
+            .await
+            .unwrap();
+        let mut bad_crc = make_batch(1, 10, 0, 1);
+        let last = bad_crc.len() - 1;
+        bad_crc[last] ^= 0xff;
+        assert!(matches!(log.append(bad_crc).await, Err(StorageError::InvalidBatch(_))));
+        let mut two = make_batch(1, 10, 0, 1);
+        two.extend_from_slice(&make_batch(1, 10, 0, 2));
+        assert!(matches!(log.append(two).await, Err(StorageError::TrailingBytes { .. })));
+        assert_eq!(log.log_end_offset(), 0);
+        log.close().await.unwrap();
+    });
+}
+
+fn o_direct_on_every_open_log_file() -> usize {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let entry = entry.unwrap();
+        let Ok(target) = std::fs::read_link(entry.path()) else { continue };
+        if target.extension().is_some_and(|e| e == "log")
+            && target.to_string_lossy().contains("odirect")
+        {
+            let fd = entry.file_name();
+            let info =
+                std::fs::read_to_string(PathBuf::from("/proc/self/fdinfo").join(&fd)).unwrap();
+            let flags_line = info.lines().find(|l| l.starts_with("flags:")).unwrap();
+            let flags =
+                u32::from_str_radix(flags_line.split_whitespace().nth(1).unwrap(), 8).unwrap();
+            assert_ne!(
+                flags & libc::O_DIRECT as u32,
+                0,
+                "{target:?} is open without O_DIRECT: {flags_line}"
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn given_open_log_when_inspecting_fdinfo_should_see_o_direct_on_every_log_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odirect");
+    run_on_executor(move || async move {
+        let log = PartitionLog::open(&path, small_config(FlushPolicy::Always), BatchCache::new(0))
+            .await
+            .unwrap();
+        for seed in 0..100 {
+            log.append(make_batch(4, 500, 0, seed)).await.unwrap();
+        }
+        assert!(log.segment_count() >= 3);
+        let checked = o_direct_on_every_open_log_file();
+        assert!(checked >= log.segment_count(), "checked {checked} files");
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_eight_concurrent_appenders_under_always_when_appending_should_share_fdatasyncs_and_lose_nothing(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let log =
+            PartitionLog::open(&path, small_config(FlushPolicy::Always), BatchCache::new(1 << 20))
+                .await
+                .unwrap();
+        let mut tasks = Vec::new();
+        for appender in 0..8u64 {
+            let log = log.clone();
+            tasks.push(glommio::spawn_local(async move {
+                let mut offsets = Vec::new();
+                for i in 0..50u64 {
+                    let seed = appender * 1000 + i;
+                    let outcome = log.append(make_batch(1, 200, 0, seed)).await.unwrap();
+                    assert!(log.durable_end_offset() > outcome.last_offset, "acked means durable");
+                    offsets.push((outcome.base_offset, seed));
+                }
+                offsets
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await);
+        }
+        all.sort();
+        assert_eq!(all.len(), 400);
+        for (i, (offset, seed)) in all.iter().enumerate() {
+            assert_eq!(*offset, i as i64);
+            let bytes = log.read(*offset, 1).await.unwrap();
+            assert!(body_matches(&bytes, *seed));
+        }
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_truncation_when_appending_again_should_continue_from_the_cut_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = small_config(FlushPolicy::Always);
+        let log =
+            PartitionLog::open(&path, config.clone(), BatchCache::new(1 << 20)).await.unwrap();
+        for seed in 0..100u64 {
+            log.append(make_batch(2, 1000, 0, seed)).await.unwrap();
+        }
+        let segments_before = log.segment_count();
+        // Offset 51 sits inside the batch [50, 51]: the whole batch goes.
+        assert_eq!(log.truncate_to(51).await.unwrap(), 50);
+        assert!(log.segment_count() < segments_before);
+        assert_eq!(log.log_end_offset(), 50);
+        assert!(matches!(log.read(52, 10).await, Err(StorageError::OffsetOutOfRange { .. })));
+        let outcome = log.append(make_batch(1, 10, 0, 999)).await.unwrap();
+        assert_eq!(outcome.base_offset, 50);
+        log.close().await.unwrap();
+        let log = PartitionLog::open(&path, config, BatchCache::new(1 << 20)).await.unwrap();
+        assert_eq!(log.log_end_offset(), 51);
+        assert!(body_matches(&log.read(50, 10).await.unwrap(), 999));
+        assert!(body_matches(&log.read(48, 10).await.unwrap(), 24));
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_retention_limits_when_enforcing_should_delete_whole_closed_segments_and_move_log_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = LogConfig {
+            retention_bytes_max: Some(150 * 1024),
+            retention_age_ms_max: None,
+            ..small_config(FlushPolicy::Never)
+        };
+        let log = PartitionLog::open(&path, config, BatchCache::new(1 << 20)).await.unwrap();
+        for seed in 0..400u64 {
+            log.append(make_batch(1, 1000, seed as i64, seed)).await.unwrap();
+        }
+        let size_before = log.size_bytes();
+        let outcome = log.enforce_retention(0).await.unwrap();
+        assert!(outcome.segments_deleted > 0);
+        assert!(log.size_bytes() >= 150 * 1024 && log.size_bytes() < size_before);
+        assert_eq!(log.log_start_offset(), outcome.log_start_offset);
+        assert!(matches!(log.read(0, 10).await, Err(StorageError::OffsetOutOfRange { .. })));
+        let start = log.log_start_offset();
+        assert!(body_matches(split_batches(&log.read(start, 1).await.unwrap())[0], start as u64));
+        // Age: everything but the active segment is older than 10 ms at t = 10_000.
+        let log_config_age = LogConfig { retention_age_ms_max: Some(10), ..log.config().clone() };
+        log.close().await.unwrap();
+        let log =
+            PartitionLog::open(&path, log_config_age, BatchCache::new(1 << 20)).await.unwrap();
+        log.enforce_retention(10_000).await.unwrap();
+        assert_eq!(log.segment_count(), 1);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_timestamps_when_looking_up_offset_for_timestamp_should_find_first_batch_at_or_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let log = PartitionLog::open(&path, small_config(FlushPolicy::Always), BatchCache::new(0))
+            .await
+            .unwrap();
+        for i in 0..200i64 {
+            // Batch i has max timestamp 1000 + 10 i and offsets [3i, 3i + 2].
+            log.append(make_batch(3, 200, 1000 + 10 * i, i as u64)).await.unwrap();
+        }
+        assert_eq!(log.offset_for_timestamp(0).await.unwrap(), Some(0));
+        assert_eq!(log.offset_for_timestamp(1000).await.unwrap(), Some(0));
+        assert_eq!(log.offset_for_timestamp(1001).await.unwrap(), Some(3));
+        assert_eq!(log.offset_for_timestamp(1000 + 10 * 150).await.unwrap(), Some(450));
+        assert_eq!(log.offset_for_timestamp(1000 + 10 * 199 + 1).await.unwrap(), None);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_segment_age_when_batch_timestamps_pass_it_should_roll() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = LogConfig { segment_age_ms_max: 100, ..small_config(FlushPolicy::Never) };
+        let log = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        for i in 0..10i64 {
+            log.append(make_batch(1, 10, i * 50, i as u64)).await.unwrap();
+        }
+        assert_eq!(log.segment_count(), 5);
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_interval_policy_when_waiting_should_become_durable_without_further_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let log = PartitionLog::open(
+            &path,
+            small_config(FlushPolicy::Interval { interval_ms: 5 }),
+            BatchCache::new(0),
+        )
+        .await
+        .unwrap();
+        log.append(make_batch(1, 10, 0, 0)).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while log.durable_end_offset() < 1 {
+            assert!(std::time::Instant::now() < deadline, "interval flush never happened");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        log.close().await.unwrap();
+    });
+}
