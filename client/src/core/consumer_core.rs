@@ -60,6 +60,10 @@ struct PartitionState {
     seek_in_flight: bool,
     fetch_in_flight: bool,
     high_watermark: Option<i64>,
+    /// After a seek to a time: skip records older than this until the first one that is not.
+    /// The broker resolves a time to a whole batch; this narrows it to the record, as Kafka
+    /// does.
+    skip_before_timestamp: Option<i64>,
     /// Bumped by every seek, so responses to requests sent before it are ignored.
     epoch: u64,
     not_before: Instant,
@@ -120,6 +124,7 @@ impl ConsumerCore {
                 seek_in_flight: false,
                 fetch_in_flight: false,
                 high_watermark: None,
+                skip_before_timestamp: None,
                 epoch: 0,
                 not_before: now,
             });
@@ -145,6 +150,7 @@ impl ConsumerCore {
         state.epoch += 1;
         state.fetch_in_flight = false;
         state.seek_in_flight = false;
+        state.skip_before_timestamp = None;
         match target {
             SeekTarget::Offset(offset) => {
                 state.fetch_offset = Some(offset);
@@ -521,8 +527,15 @@ impl ConsumerCore {
             match results.get(&(partition.topic.to_string(), partition.partition)) {
                 Some((ErrorCode::None, offset)) if *offset >= 0 => {
                     state.fetch_offset = Some(*offset);
-                    state.position = Some(*offset);
                     state.seek = None;
+                    if let SeekTarget::Timestamp(ms) = target {
+                        // The exact position is the first record at or after the time, found
+                        // by the first fetch.
+                        state.skip_before_timestamp = Some(i64::try_from(ms).unwrap_or(i64::MAX));
+                        state.position = None;
+                    } else {
+                        state.position = Some(*offset);
+                    }
                     if target == SeekTarget::Latest {
                         state.high_watermark = Some(*offset);
                     }
@@ -614,7 +627,14 @@ impl ConsumerCore {
                 if !batch.header().is_control() {
                     for record in batch.records() {
                         match record {
+                            Ok(record)
+                                if state
+                                    .skip_before_timestamp
+                                    .is_some_and(|ms| record.timestamp < ms) => {}
                             Ok(record) if record.offset >= next => {
+                                if state.skip_before_timestamp.take().is_some() {
+                                    state.position = Some(record.offset);
+                                }
                                 let record = ConsumerRecord {
                                     topic: partition.topic.clone(),
                                     partition: partition.partition,
@@ -640,8 +660,12 @@ impl ConsumerCore {
                 next = last_offset + 1;
             }
             state.fetch_offset = Some(next);
-            if state.position.is_none() {
-                state.position = Some(fetch_offset);
+            if state.skip_before_timestamp.is_some() && next >= result.high_watermark {
+                // Every record up to the end was older than the time.
+                state.skip_before_timestamp = None;
+            }
+            if state.position.is_none() && state.skip_before_timestamp.is_none() {
+                state.position = Some(next);
             }
         }
         for (partition, code) in errors {

@@ -35,3 +35,6 @@ pub struct Transmit {
     /// The encoded request.
     pub frame: OutgoingFrame,
 }
+
+#[cfg(test)]
+pub(crate) mod test_broker;

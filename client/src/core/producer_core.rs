@@ -212,6 +212,7 @@ impl<T> ProducerCore<T> {
                 InFlight::Metadata => self.on_metadata_failed(now),
                 InFlight::Produce(batches) => {
                     for batch in batches {
+                        self.in_flight_partitions.remove(&batch.partition);
                         self.retry_or_fail(batch, error.clone(), now);
                     }
                 }
@@ -596,3 +597,7 @@ fn encode_produce<T>(
         },
     )
 }
+
+#[cfg(test)]
+#[path = "producer_core_tests.rs"]
+mod tests;
