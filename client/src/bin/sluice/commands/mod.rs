@@ -1,0 +1,5 @@
+//! One module per top-level command.
+
+pub mod consume;
+pub mod produce;
+pub mod topic;
