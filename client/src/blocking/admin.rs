@@ -101,7 +101,7 @@ impl Admin {
         }
     }
 
-    fn call(&self, body: RequestBody) -> Result<ResponseBody> {
+    pub(crate) fn call(&self, body: RequestBody) -> Result<ResponseBody> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let inner = &mut *inner;
         let frame = inner.connection.encode(body, Some(())).map_err(|(error, _)| error)?;

@@ -4,6 +4,8 @@
 //!   [`ProducerCore`](crate::core::producer_core::ProducerCore); `send` returns a
 //!   [`DeliveryHandle`] to wait on.
 //! - [`Consumer`]: driven on the caller's thread inside `poll`.
+//! - [`GroupConsumer`]: a [`Consumer`] whose partitions a consumer group's coordinator
+//!   assigns, with rebalance callbacks and auto/manual commit.
 //! - [`Admin`]: one request at a time against the broker's shared port.
 //!
 //! Each connection has a reader thread that decodes responses and posts them to the owner.
@@ -11,11 +13,13 @@
 mod admin;
 mod buffer_gate;
 mod consumer;
+mod group_consumer;
 mod producer;
 mod transport;
 
 pub use admin::Admin;
 pub use consumer::Consumer;
+pub use group_consumer::{GroupConfig, GroupConsumer, NoRebalanceListener, RebalanceListener};
 pub use producer::{DeliveryHandle, Producer};
 
 /// Milliseconds since the Unix epoch, for record timestamps.
