@@ -13,12 +13,14 @@
 mod admin;
 mod buffer_gate;
 mod consumer;
+mod group_admin;
 mod group_consumer;
 mod producer;
 mod transport;
 
 pub use admin::Admin;
 pub use consumer::Consumer;
+pub use group_admin::OffsetResetTarget;
 pub use group_consumer::{GroupConfig, GroupConsumer, NoRebalanceListener, RebalanceListener};
 pub use producer::{DeliveryHandle, Producer};
 

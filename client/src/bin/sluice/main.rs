@@ -44,6 +44,9 @@ enum Command {
     Produce(ProduceArgs),
     /// Print records to stdout, one per line.
     Consume(ConsumeArgs),
+    /// List and describe consumer groups, reset their offsets.
+    #[command(subcommand)]
+    Group(commands::group::GroupCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +167,7 @@ fn main() -> ExitCode {
         Command::Topic(command) => commands::topic::run(&cli.broker, command),
         Command::Produce(args) => commands::produce::run(&cli.broker, args),
         Command::Consume(args) => commands::consume::run(&cli.broker, args),
+        Command::Group(command) => commands::group::run(&cli.broker, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
