@@ -69,7 +69,11 @@
 //! }
 //! ```
 //!
-//! Consumer groups (`subscribe`) arrive with the broker's group coordinator.
+//! ## Consumer groups
+//!
+//! [`blocking::GroupConsumer::subscribe`] joins a group; the broker's coordinator assigns
+//! partitions (server-side, incremental), the consumer resumes from the group's committed
+//! offsets and commits automatically on an interval or with `commit_sync` / `commit_async`.
 
 pub mod blocking;
 pub mod config;

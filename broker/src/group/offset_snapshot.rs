@@ -139,3 +139,77 @@ pub async fn load(
     }
     Ok(restored)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use glommio::{LocalExecutorBuilder, Placement};
+    use sluice_proto::message::{OffsetCommitPartition, OffsetCommitRequest, OffsetCommitTopic};
+
+    use super::*;
+    use crate::group::CoordinatorConfig;
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        LocalExecutorBuilder::new(Placement::Unbound)
+            .io_memory(512 * 1024)
+            .make()
+            .expect("executor")
+            .run(future)
+    }
+
+    fn committed(group: &str, offset: i64, now_ms: u64) -> Coordinator {
+        let mut coordinator = Coordinator::new(CoordinatorConfig::default(), 1);
+        let request = OffsetCommitRequest::admin(
+            group,
+            vec![OffsetCommitTopic {
+                name: "t".into(),
+                partitions: vec![OffsetCommitPartition {
+                    partition: 0,
+                    offset,
+                    leader_epoch: 3,
+                    metadata: Some("meta".into()),
+                }],
+            }],
+        );
+        let catalog = BTreeMap::from([("t".to_string(), 1)]);
+        assert!(coordinator.commit(&request, &catalog, now_ms).1);
+        coordinator
+    }
+
+    #[test]
+    fn given_snapshots_of_two_shards_when_loading_should_keep_the_newest_commit_per_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_path_buf();
+        let loaded = run(async move {
+            let mut empty = Coordinator::new(CoordinatorConfig::default(), 2);
+            assert_eq!(load(&data_dir, &mut empty, |_| true).await.unwrap(), 0);
+            store(&data_dir, 0, &take(&committed("g", 50, 2_000))).await.unwrap();
+            // A stale file left by a former shard holds an older commit of the same partition.
+            store(&data_dir, 1, &take(&committed("g", 10, 1_000))).await.unwrap();
+            store(&data_dir, 2, &take(&committed("other", 7, 1_000))).await.unwrap();
+            let mut restored = Coordinator::new(CoordinatorConfig::default(), 3);
+            let count = load(&data_dir, &mut restored, |group| group == "g").await.unwrap();
+            (count, take(&restored))
+        });
+        let (count, snapshot) = loaded;
+        assert_eq!(count, 2);
+        assert_eq!(snapshot.offsets.len(), 1);
+        let offset = &snapshot.offsets[0];
+        assert_eq!((offset.offset, offset.leader_epoch), (50, 3));
+        assert_eq!(offset.metadata.as_deref(), Some("meta"));
+    }
+
+    #[test]
+    fn given_a_corrupt_snapshot_when_loading_should_refuse_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().to_path_buf();
+        std::fs::create_dir_all(data_dir.join(GROUPS_DIR)).unwrap();
+        std::fs::write(snapshot_path(&data_dir, 0), b"not a snapshot at all").unwrap();
+        let result = run(async move {
+            let mut coordinator = Coordinator::new(CoordinatorConfig::default(), 1);
+            load(&data_dir, &mut coordinator, |_| true).await
+        });
+        assert!(matches!(result, Err(StorageError::CorruptMetadata { .. })), "{result:?}");
+    }
+}

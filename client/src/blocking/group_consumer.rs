@@ -328,7 +328,7 @@ impl GroupConsumer {
             return Err(ClientError::from_code(reply.error_code, &self.group, None));
         }
         self.member_id = reply.member_id.clone();
-        self.apply(reply)
+        self.apply(reply).map(|_| ())
     }
 
     fn heartbeat(&mut self) -> Result<()> {
@@ -361,9 +361,7 @@ impl GroupConsumer {
                 }
                 code => return Err(ClientError::from_code(code, &self.group, None)),
             }
-            let revoked_before = self.owned.len();
-            self.apply(reply)?;
-            if self.owned.len() >= revoked_before {
+            if !self.apply(reply)? {
                 break;
             }
         }
@@ -371,13 +369,13 @@ impl GroupConsumer {
     }
 
     /// Applies a coordinator reply: revoke (callback, commit, drop), then add (committed offset
-    /// or reset policy, callback).
-    fn apply(&mut self, reply: MembershipResponse) -> Result<()> {
+    /// or reset policy, callback). Returns whether partitions were revoked.
+    fn apply(&mut self, reply: MembershipResponse) -> Result<bool> {
         self.epoch = reply.member_epoch;
         self.heartbeat_interval =
             Duration::from_millis(u64::from(reply.heartbeat_interval_ms.max(1)));
         self.next_heartbeat = Instant::now() + self.heartbeat_interval;
-        let Some(assignment) = reply.assignment else { return Ok(()) };
+        let Some(assignment) = reply.assignment else { return Ok(false) };
         let next: BTreeSet<TopicPartition> = assignment
             .iter()
             .flat_map(|tp| tp.partitions.iter().map(|p| TopicPartition::new(tp.topic.as_str(), *p)))
@@ -406,7 +404,7 @@ impl GroupConsumer {
             }
             self.listener.on_assigned(&added);
         }
-        Ok(())
+        Ok(!revoked.is_empty())
     }
 
     fn positions(&mut self, partitions: &[TopicPartition]) -> Result<Offsets> {
