@@ -190,3 +190,58 @@ fn given_three_group_consumers_when_one_goes_silent_should_move_its_partitions_a
     assert!(seen[0].iter().all(|(_, offset)| *offset >= 5));
     d.close().unwrap();
 }
+
+#[test]
+fn given_auto_commit_and_async_commits_when_a_member_closes_should_leave_its_positions_committed() {
+    let broker = Broker::start();
+    Admin::connect(&broker.address).unwrap().create_topic(TOPIC, 6).unwrap();
+    produce(&broker, "only");
+    let consumer_config = ConsumerConfig {
+        offset_reset: OffsetReset::Earliest,
+        fetch_wait_max: Duration::from_millis(50),
+        ..ConsumerConfig::default()
+    };
+    let config = GroupConfig {
+        session_timeout: Duration::from_millis(1000),
+        auto_commit_interval: Some(Duration::from_millis(100)),
+        ..GroupConfig::default()
+    };
+    let mut auto = GroupConsumer::subscribe(
+        &broker.address,
+        "auto",
+        &[TOPIC],
+        consumer_config.clone(),
+        config.clone(),
+    )
+    .unwrap();
+    let mut seen = vec![Vec::new()];
+    drive(&mut [&mut auto], &mut seen, |_, seen| distinct(seen) == 60);
+    let admin = Admin::connect(&broker.address).unwrap();
+    // The interval commit lands without any explicit call.
+    let start = Instant::now();
+    loop {
+        auto.poll(Duration::from_millis(20)).unwrap();
+        let offsets = admin.group_offsets("auto").unwrap();
+        if offsets.len() == 6 && offsets.values().all(|o| *o == 10) {
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "auto commit never landed: {offsets:?}");
+    }
+    auto.close().unwrap();
+
+    let manual = GroupConfig { auto_commit_interval: None, ..config };
+    let mut explicit =
+        GroupConsumer::subscribe(&broker.address, "async", &[TOPIC], consumer_config, manual)
+            .unwrap();
+    let mut seen = vec![Vec::new()];
+    drive(&mut [&mut explicit], &mut seen, |_, seen| distinct(seen) == 60);
+    assert!(admin.group_offsets("async").unwrap().is_empty(), "nothing committed yet");
+    explicit.commit_async().unwrap();
+    let start = Instant::now();
+    while admin.group_offsets("async").unwrap().len() < 6 {
+        explicit.poll(Duration::from_millis(20)).unwrap();
+        assert!(start.elapsed() < DEADLINE, "async commit never landed");
+    }
+    assert!(admin.group_offsets("async").unwrap().values().all(|o| *o == 10));
+    explicit.close().unwrap();
+}
