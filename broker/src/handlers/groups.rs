@@ -5,8 +5,9 @@
 use std::rc::Rc;
 
 use sluice_proto::message::{
-    DescribeGroupResponse, LeaveGroupResponse, ListGroupsResponse, MembershipResponse,
-    OffsetCommitResponse, OffsetFetchResponse, RequestBody, ResponseBody,
+    DescribeGroupRequest, DescribeGroupResponse, HeartbeatRequest, JoinGroupRequest,
+    LeaveGroupRequest, LeaveGroupResponse, ListGroupsResponse, MembershipResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
 };
 use sluice_proto::ErrorCode;
 
@@ -14,53 +15,69 @@ use crate::group::coordinator_host::{coordinator_shard, GroupReply, GroupRequest
 use crate::shard::shard_message::ShardMessage;
 use crate::shard::ShardContext;
 
-/// Serves a group request body; `None` if `body` is not a group API.
-pub async fn handle(shard: &Rc<ShardContext>, body: RequestBody) -> Option<ResponseBody> {
-    let membership_error =
-        |code| MembershipResponse { error_code: code, member_epoch: -1, ..Default::default() };
-    Some(match body {
-        RequestBody::JoinGroup(r) => match route(shard, GroupRequest::Join(r)).await {
-            GroupReply::Membership(m) => ResponseBody::JoinGroup(m),
-            other => ResponseBody::JoinGroup(membership_error(failure(other))),
+fn membership_error(error_code: ErrorCode) -> MembershipResponse {
+    MembershipResponse { error_code, member_epoch: -1, ..Default::default() }
+}
+
+/// JoinGroup.
+pub async fn join(shard: &Rc<ShardContext>, request: JoinGroupRequest) -> MembershipResponse {
+    match route(shard, GroupRequest::Join(request)).await {
+        GroupReply::Membership(m) => m,
+        other => membership_error(failure(other)),
+    }
+}
+
+/// Heartbeat.
+pub async fn heartbeat(shard: &Rc<ShardContext>, request: HeartbeatRequest) -> MembershipResponse {
+    match route(shard, GroupRequest::Heartbeat(request)).await {
+        GroupReply::Membership(m) => m,
+        other => membership_error(failure(other)),
+    }
+}
+
+/// LeaveGroup.
+pub async fn leave(shard: &Rc<ShardContext>, request: LeaveGroupRequest) -> LeaveGroupResponse {
+    let member_id = request.member_id.clone();
+    match route(shard, GroupRequest::Leave(request)).await {
+        GroupReply::Leave(l) => l,
+        other => LeaveGroupResponse { error_code: failure(other), member_id, member_epoch: -1 },
+    }
+}
+
+/// OffsetCommit.
+pub async fn commit(
+    shard: &Rc<ShardContext>,
+    request: OffsetCommitRequest,
+) -> OffsetCommitResponse {
+    match route(shard, GroupRequest::Commit(request)).await {
+        GroupReply::Commit(c) => c,
+        other => OffsetCommitResponse { error_code: failure(other), topics: vec![] },
+    }
+}
+
+/// OffsetFetch.
+pub async fn fetch(shard: &Rc<ShardContext>, request: OffsetFetchRequest) -> OffsetFetchResponse {
+    match route(shard, GroupRequest::Fetch(request)).await {
+        GroupReply::Fetch(f) => f,
+        other => OffsetFetchResponse { error_code: failure(other), topics: vec![] },
+    }
+}
+
+/// DescribeGroup.
+pub async fn describe(
+    shard: &Rc<ShardContext>,
+    request: DescribeGroupRequest,
+) -> DescribeGroupResponse {
+    let group_id = request.group_id.clone();
+    match route(shard, GroupRequest::Describe(request)).await {
+        GroupReply::Describe(d) => d,
+        other => DescribeGroupResponse {
+            error_code: failure(other),
+            group_id,
+            group_epoch: -1,
+            ..Default::default()
         },
-        RequestBody::Heartbeat(r) => match route(shard, GroupRequest::Heartbeat(r)).await {
-            GroupReply::Membership(m) => ResponseBody::Heartbeat(m),
-            other => ResponseBody::Heartbeat(membership_error(failure(other))),
-        },
-        RequestBody::LeaveGroup(r) => {
-            let member_id = r.member_id.clone();
-            match route(shard, GroupRequest::Leave(r)).await {
-                GroupReply::Leave(l) => l.into(),
-                other => {
-                    LeaveGroupResponse { error_code: failure(other), member_id, member_epoch: -1 }
-                        .into()
-                }
-            }
-        }
-        RequestBody::OffsetCommit(r) => match route(shard, GroupRequest::Commit(r)).await {
-            GroupReply::Commit(c) => c.into(),
-            other => OffsetCommitResponse { error_code: failure(other), topics: vec![] }.into(),
-        },
-        RequestBody::OffsetFetch(r) => match route(shard, GroupRequest::Fetch(r)).await {
-            GroupReply::Fetch(f) => f.into(),
-            other => OffsetFetchResponse { error_code: failure(other), topics: vec![] }.into(),
-        },
-        RequestBody::DescribeGroup(r) => {
-            let group_id = r.group_id.clone();
-            match route(shard, GroupRequest::Describe(r)).await {
-                GroupReply::Describe(d) => d.into(),
-                other => DescribeGroupResponse {
-                    error_code: failure(other),
-                    group_id,
-                    group_epoch: -1,
-                    ..Default::default()
-                }
-                .into(),
-            }
-        }
-        RequestBody::ListGroups(_) => list(shard).await.into(),
-        _ => return None,
-    })
+    }
 }
 
 /// The error code of a reply that is not the expected answer.

@@ -15,13 +15,12 @@ pub mod topics;
 
 use std::rc::Rc;
 
-use sluice_proto::message::{ApiKey, Request, RequestBody, Response};
-use sluice_proto::ErrorCode;
+use sluice_proto::message::{ApiKey, Request, RequestBody, Response, ResponseBody};
 
 use crate::shard::ShardContext;
 
-/// The APIs this broker serves; ApiVersions tells clients so, and any other request gets
-/// [`ErrorCode::UnknownApi`].
+/// The APIs this broker serves, as ApiVersions advertises them. A request for an API not
+/// in the protocol is answered with `UnknownApi` when it is decoded.
 pub const SERVED_APIS: &[ApiKey] = &[
     ApiKey::ApiVersions,
     ApiKey::Metadata,
@@ -47,10 +46,7 @@ pub const SERVED_APIS: &[ApiKey] = &[
 pub async fn handle(shard: &Rc<ShardContext>, request: Request) -> Option<Response> {
     let correlation_id = request.correlation_id;
     let api_version = request.api_version;
-    let api_key = request.api_key();
-    let respond = |body: sluice_proto::message::ResponseBody| {
-        Some(Response { correlation_id, api_version, body })
-    };
+    let respond = |body: ResponseBody| Some(Response { correlation_id, api_version, body });
     match request.body {
         RequestBody::ApiVersions(_) => respond(api_versions::handle(shard).into()),
         RequestBody::Metadata(r) => respond(metadata::handle(shard, r).into()),
@@ -64,20 +60,14 @@ pub async fn handle(shard: &Rc<ShardContext>, request: Request) -> Option<Respon
             let response = produce::complete(produce::dispatch(shard, r).await).await?;
             respond(response.into())
         }
-        body @ (RequestBody::JoinGroup(_)
-        | RequestBody::Heartbeat(_)
-        | RequestBody::LeaveGroup(_)
-        | RequestBody::OffsetCommit(_)
-        | RequestBody::OffsetFetch(_)
-        | RequestBody::ListGroups(_)
-        | RequestBody::DescribeGroup(_)) => respond(groups::handle(shard, body).await?),
-        #[allow(unreachable_patterns)]
-        _ => Some(Response::error(
-            correlation_id,
-            api_key.as_u16(),
-            api_version,
-            ErrorCode::UnknownApi,
-            Some(format!("{api_key:?} is not served by this broker yet")),
-        )),
+        RequestBody::JoinGroup(r) => respond(ResponseBody::JoinGroup(groups::join(shard, r).await)),
+        RequestBody::Heartbeat(r) => {
+            respond(ResponseBody::Heartbeat(groups::heartbeat(shard, r).await))
+        }
+        RequestBody::LeaveGroup(r) => respond(groups::leave(shard, r).await.into()),
+        RequestBody::OffsetCommit(r) => respond(groups::commit(shard, r).await.into()),
+        RequestBody::OffsetFetch(r) => respond(groups::fetch(shard, r).await.into()),
+        RequestBody::ListGroups(_) => respond(groups::list(shard).await.into()),
+        RequestBody::DescribeGroup(r) => respond(groups::describe(shard, r).await.into()),
     }
 }
