@@ -245,3 +245,29 @@ fn given_auto_commit_and_async_commits_when_a_member_closes_should_leave_its_pos
     assert!(admin.group_offsets("async").unwrap().values().all(|o| *o == 10));
     explicit.close().unwrap();
 }
+
+#[test]
+fn given_a_member_stalled_past_its_session_when_it_polls_again_should_rejoin_and_resume_from_commits(
+) {
+    let broker = Broker::start();
+    Admin::connect(&broker.address).unwrap().create_topic(TOPIC, 6).unwrap();
+    produce(&broker, "before");
+    let recorder = Recorder::default();
+    let mut stalled = member(&broker, recorder.clone());
+    let mut seen = vec![Vec::new()];
+    drive(&mut [&mut stalled], &mut seen, |_, seen| distinct(seen) == 60);
+    stalled.commit_sync().unwrap();
+    let first_id = stalled.member_id().to_owned();
+    // The application stalls (a long GC pause, a slow batch) past its 1 s session.
+    std::thread::sleep(Duration::from_millis(1600));
+    produce(&broker, "after");
+    drive(&mut [&mut stalled], &mut seen, |_, seen| distinct(seen) == 120);
+    assert_ne!(stalled.member_id(), first_id, "removed, so it joined again as a new member");
+    assert!(
+        seen[0].iter().filter(|(_, offset)| *offset < 10).count() == 60,
+        "resumed from commits"
+    );
+    let events = recorder.0.lock().unwrap().clone();
+    assert!(events.contains(&"revoked 6".to_string()), "lost partitions reported: {events:?}");
+    stalled.close().unwrap();
+}

@@ -37,6 +37,9 @@ pub struct CoordinatorConfig {
     pub offset_metadata_bytes_max: usize,
     /// Longest group id.
     pub group_id_bytes_max: usize,
+    /// Committed offsets of a group with no members are dropped this long after their commit
+    /// (Kafka's `offsets.retention.minutes`), so abandoned groups do not pile up.
+    pub offsets_retention_ms: u64,
 }
 
 impl Default for CoordinatorConfig {
@@ -50,8 +53,19 @@ impl Default for CoordinatorConfig {
             heartbeat_interval_ms_max: 3_000,
             offset_metadata_bytes_max: 4096,
             group_id_bytes_max: 255,
+            offsets_retention_ms: 7 * 24 * 60 * 60 * 1000,
         }
     }
+}
+
+/// What a [`Coordinator::tick`] changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TickOutcome {
+    /// Members removed (session or rebalance timeout), as `(group, member)`.
+    pub removed: Vec<(String, String)>,
+    /// Committed offsets of empty groups dropped by retention; when non-zero the stored
+    /// offsets must be rewritten.
+    pub offsets_expired: usize,
 }
 
 /// The groups one shard coordinates.
@@ -287,21 +301,26 @@ impl Coordinator {
         }
     }
 
-    /// Removes members whose session (or revocation) deadline passed and follows partition
-    /// count changes. Returns the removed `(group, member)` pairs.
-    pub fn tick(&mut self, catalog: &dyn TopicCatalog, now_ms: u64) -> Vec<(String, String)> {
-        let mut removed = Vec::new();
+    /// Removes members whose session (or revocation) deadline passed, follows partition
+    /// count changes, and drops offsets of empty groups past their retention.
+    pub fn tick(&mut self, catalog: &dyn TopicCatalog, now_ms: u64) -> TickOutcome {
+        let mut outcome = TickOutcome::default();
+        let retention_ms = self.config.offsets_retention_ms;
         for group in self.groups.values_mut() {
             for member_id in group.expired_members(now_ms) {
                 group.remove_member(&member_id, catalog);
-                removed.push((group.id.clone(), member_id));
+                outcome.removed.push((group.id.clone(), member_id));
             }
-            if !group.members.is_empty() {
+            if group.members.is_empty() {
+                let before = group.offsets.len();
+                group.offsets.retain(|_, o| o.commit_time_ms.saturating_add(retention_ms) > now_ms);
+                outcome.offsets_expired += before - group.offsets.len();
+            } else {
                 group.refresh_partition_counts(catalog);
             }
         }
         self.groups.retain(|_, group| !group.members.is_empty() || !group.offsets.is_empty());
-        removed
+        outcome
     }
 
     /// Commits offsets. Returns the response and whether anything was stored (then the caller
@@ -654,9 +673,9 @@ mod tests {
             (0..3).map(|_| SimMember::join(&mut c, &cat, 0)).collect();
         settle(&mut c, &cat, &mut members, 0);
         let silent = members.pop().unwrap();
-        assert!(c.tick(&cat, 900).is_empty());
+        assert!(c.tick(&cat, 900).removed.is_empty());
         settle(&mut c, &cat, &mut members, 900);
-        assert_eq!(c.tick(&cat, 1001), vec![("g".to_string(), silent.id.clone())]);
+        assert_eq!(c.tick(&cat, 1001).removed, vec![("g".to_string(), silent.id.clone())]);
         settle(&mut c, &cat, &mut members, 1001);
         assert!(members.iter().all(|m| m.owned.len() == 3));
         assert_eq!(silent.commit(&mut c, silent.epoch, 5), ErrorCode::UnknownMemberId);
@@ -701,7 +720,7 @@ mod tests {
         first.heartbeat(&mut c, &cat, 10 + timeout);
         second.heartbeat(&mut c, &cat, 10 + timeout);
         assert!(second.owned.is_empty());
-        let removed = c.tick(&cat, 11 + timeout);
+        let removed = c.tick(&cat, 11 + timeout).removed;
         assert_eq!(removed, vec![("g".to_string(), first.id.clone())]);
         second.heartbeat(&mut c, &cat, 12 + timeout);
         assert_eq!(second.owned.len(), 2);
@@ -797,5 +816,25 @@ mod tests {
             .unwrap()
             .target_assignment;
         assert_eq!(target_of_a[0].partitions, vec![0, 1]);
+    }
+
+    #[test]
+    fn given_an_empty_group_when_its_offsets_outlive_retention_should_drop_them_and_the_group() {
+        let config =
+            CoordinatorConfig { offsets_retention_ms: 1000, ..CoordinatorConfig::default() };
+        let (mut c, cat) = (Coordinator::new(config, 1), catalog(2));
+        let offsets = vec![OffsetCommitTopic {
+            name: "t".into(),
+            partitions: vec![OffsetCommitPartition {
+                partition: 0,
+                offset: 4,
+                leader_epoch: -1,
+                metadata: None,
+            }],
+        }];
+        assert!(c.commit(&OffsetCommitRequest::admin("g", offsets), &cat, 100).1);
+        assert_eq!(c.tick(&cat, 1099).offsets_expired, 0);
+        assert_eq!(c.tick(&cat, 1100).offsets_expired, 1);
+        assert!(c.group("g").is_none());
     }
 }

@@ -141,18 +141,32 @@ impl CoordinatorHost {
         Ok(restored)
     }
 
-    /// Expires members; called periodically by the shard.
-    pub fn tick(&self, image: &MetadataImage) {
+    /// Expires members and old offsets of empty groups; called periodically by the shard.
+    pub async fn tick(&self, image: &MetadataImage) {
         if !self.loaded.get() {
             return;
         }
-        for (group, member) in self.coordinator.borrow_mut().tick(image, now_ms()) {
+        let outcome = self.coordinator.borrow_mut().tick(image, now_ms());
+        for (group, member) in outcome.removed {
             tracing::info!(
                 shard = self.shard,
                 group,
                 member,
                 "member removed: session or rebalance timeout"
             );
+        }
+        if outcome.offsets_expired > 0 {
+            tracing::info!(
+                shard = self.shard,
+                offsets = outcome.offsets_expired,
+                "committed offsets of empty groups expired"
+            );
+            let revision = self.committed_revision.get() + 1;
+            self.committed_revision.set(revision);
+            if let Err(e) = self.persist(revision).await {
+                // The next commit or expiry writes the snapshot again.
+                tracing::warn!(shard = self.shard, error = %e, "rewriting offsets after expiry failed");
+            }
         }
     }
 

@@ -14,5 +14,5 @@ pub mod group_state;
 pub mod offset_snapshot;
 
 pub use assignor::{AssignorKind, TopicPartition};
-pub use coordinator::{Coordinator, CoordinatorConfig};
+pub use coordinator::{Coordinator, CoordinatorConfig, TickOutcome};
 pub use group_state::TopicCatalog;

@@ -278,7 +278,7 @@ fn spawn_group_ticker(shard: &Rc<ShardContext>) {
                 return;
             }
             let image = shard.metadata.borrow().clone();
-            shard.groups.tick(&image);
+            shard.groups.tick(&image).await;
         }
     })
     .detach();
