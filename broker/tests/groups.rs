@@ -250,6 +250,7 @@ fn given_three_consumers_on_six_partitions_when_one_dies_a_fourth_joins_and_the_
     let died = Instant::now();
     settle(&mut [&mut a, &mut b], |cs| cs.iter().all(|c| c.owned.len() == 3));
     let failover = died.elapsed();
+    eprintln!("failover after {failover:?} (session timeout {SESSION_MS} ms)");
     assert!(
         failover < Duration::from_millis(u64::from(SESSION_MS) + 1000),
         "failover took {failover:?}"
