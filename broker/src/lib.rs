@@ -18,6 +18,7 @@ pub mod admin;
 pub mod config;
 pub mod connection;
 pub mod error_mapping;
+pub mod group;
 pub mod handlers;
 pub mod metadata;
 pub mod metrics;

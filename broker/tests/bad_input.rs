@@ -66,7 +66,7 @@ fn given_oversized_frame_length_should_close_without_buffering_it() {
 }
 
 #[test]
-fn given_unsupported_version_or_group_api_should_answer_with_error_codes() {
+fn given_unsupported_version_or_bad_group_request_should_answer_with_error_codes() {
     let broker = healthy_broker();
     let mut client = broker.client();
     let mut encoder = MessageEncoder::new();
@@ -79,16 +79,25 @@ fn given_unsupported_version_or_group_api_should_answer_with_error_codes() {
         ResponseBody::Error(e) => assert_eq!(e.error_code, ErrorCode::UnsupportedVersion),
         other => panic!("unexpected {other:?}"),
     }
-    let join = JoinGroupRequest { group_id: "g".into(), ..Default::default() };
+    let join = JoinGroupRequest {
+        group_id: "g".into(),
+        assignor: Some("no-such-assignor".into()),
+        ..Default::default()
+    };
     match client.call(join) {
-        ResponseBody::Error(e) => assert_eq!(e.error_code, ErrorCode::UnknownApi),
+        ResponseBody::JoinGroup(r) => assert_eq!(r.error_code, ErrorCode::UnsupportedAssignor),
+        other => panic!("unexpected {other:?}"),
+    }
+    let no_group = JoinGroupRequest::default();
+    match client.call(no_group) {
+        ResponseBody::JoinGroup(r) => assert_eq!(r.error_code, ErrorCode::InvalidGroupId),
         other => panic!("unexpected {other:?}"),
     }
     let versions = match client.call(ApiVersionsRequest::default()) {
         ResponseBody::ApiVersions(v) => v,
         other => panic!("unexpected {other:?}"),
     };
-    assert!(versions.api_versions.iter().all(|v| v.api != ApiKey::JoinGroup), "not advertised");
+    assert!(versions.api_versions.iter().any(|v| v.api == ApiKey::JoinGroup), "advertised");
     assert_eq!(versions.shard_count, 2);
     assert_still_healthy(&broker, "ok", 3);
 }

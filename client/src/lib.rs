@@ -1,8 +1,90 @@
 //! # sluice-client
 //!
-//! The Rust client SDK and the `sluice` command-line tool: a sans-IO core (framing, metadata,
-//! shard-aware routing, Kafka's murmur2 partitioner, batching, retries) with an async layer on
-//! glommio and a blocking layer for plain Rust programs.
+//! The Rust client SDK for Sluice and the `sluice` command-line tool.
 //!
-//! Not built yet: it lands with the client issue. It depends only on `sluice-proto`; the broker
-//! never depends on it except in tests.
+//! A sans-IO [`core`] holds all protocol logic: correlation ids and pipelining, the metadata
+//! cache and shard-aware routing (each partition's requests go straight to its owning shard),
+//! Kafka's murmur2 partitioner for keyed records and sticky partitioning for unkeyed ones, the
+//! per-partition batch accumulator, retries with exponential back-off and metadata refresh.
+//! The [`blocking`] layer drives that core from plain threads and sockets, for any Rust
+//! program.
+//!
+//! ## Producing
+//!
+//! ```no_run
+//! use sluice_client::blocking::{Admin, Producer};
+//! use sluice_client::{ProducerConfig, ProducerRecord};
+//!
+//! fn main() -> Result<(), sluice_client::ClientError> {
+//!     let admin = Admin::connect("127.0.0.1:9292")?;
+//!     admin.create_topic("events", 4)?;
+//!
+//!     let producer = Producer::connect("127.0.0.1:9292", ProducerConfig::default())?;
+//!     let mut handles = Vec::new();
+//!     for i in 0..100 {
+//!         let record = ProducerRecord::new("events", format!("event {i}"))
+//!             .with_key(format!("user-{}", i % 10))
+//!             .with_header("source", "example");
+//!         handles.push(producer.send(record)?);
+//!     }
+//!     producer.flush()?;
+//!     for handle in handles {
+//!         let written = handle.wait()?;
+//!         println!("partition {} offset {}", written.partition, written.offset);
+//!     }
+//!     producer.close()
+//! }
+//! ```
+//!
+//! ## Consuming
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use sluice_client::blocking::Consumer;
+//! use sluice_client::{ConsumerConfig, SeekTarget, TopicPartition};
+//!
+//! fn main() -> Result<(), sluice_client::ClientError> {
+//!     let mut consumer = Consumer::connect("127.0.0.1:9292", ConsumerConfig::default())?;
+//!     let partitions: Vec<TopicPartition> =
+//!         (0..4).map(|p| TopicPartition::new("events", p)).collect();
+//!     consumer.assign(partitions.clone());
+//!     for partition in &partitions {
+//!         consumer.seek(partition, SeekTarget::Earliest)?;
+//!     }
+//!     let mut seen = 0;
+//!     while seen < 100 {
+//!         for record in consumer.poll(Duration::from_secs(1))? {
+//!             let value = record.value.as_deref().unwrap_or_default();
+//!             println!("{}/{}@{}: {}", record.topic, record.partition, record.offset,
+//!                 String::from_utf8_lossy(value));
+//!             seen += 1;
+//!         }
+//!     }
+//!     for partition in &partitions {
+//!         println!("{partition}: position {:?}, lag {:?}",
+//!             consumer.position(partition)?, consumer.lag(partition)?);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Consumer groups
+//!
+//! [`blocking::GroupConsumer::subscribe`] joins a group; the broker's coordinator assigns
+//! partitions (server-side, incremental), the consumer resumes from the group's committed
+//! offsets and commits automatically on an interval or with `commit_sync` / `commit_async`.
+
+pub mod blocking;
+pub mod config;
+pub mod core;
+pub mod error;
+pub mod record;
+
+pub use config::{
+    BufferFullPolicy, ConsumerConfig, IdempotenceConfig, OffsetReset, ProducerConfig,
+};
+pub use core::consumer_core::SeekTarget;
+pub use error::{ClientError, Result};
+pub use record::{ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition};
+pub use sluice_proto::message::{Acks, FlushPolicy, TopicConfig};

@@ -7,6 +7,7 @@
 
 pub mod api_versions;
 pub mod fetch;
+pub mod groups;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
@@ -14,13 +15,12 @@ pub mod topics;
 
 use std::rc::Rc;
 
-use sluice_proto::message::{ApiKey, Request, RequestBody, Response};
-use sluice_proto::ErrorCode;
+use sluice_proto::message::{ApiKey, Request, RequestBody, Response, ResponseBody};
 
 use crate::shard::ShardContext;
 
-/// The APIs this broker serves. Consumer groups are not in it until their coordinator lands;
-/// ApiVersions tells clients so, and such requests get [`ErrorCode::UnknownApi`].
+/// The APIs this broker serves, as ApiVersions advertises them. A request for an API not
+/// in the protocol is answered with `UnknownApi` when it is decoded.
 pub const SERVED_APIS: &[ApiKey] = &[
     ApiKey::ApiVersions,
     ApiKey::Metadata,
@@ -31,6 +31,13 @@ pub const SERVED_APIS: &[ApiKey] = &[
     ApiKey::Produce,
     ApiKey::Fetch,
     ApiKey::ListOffsets,
+    ApiKey::JoinGroup,
+    ApiKey::Heartbeat,
+    ApiKey::LeaveGroup,
+    ApiKey::OffsetCommit,
+    ApiKey::OffsetFetch,
+    ApiKey::ListGroups,
+    ApiKey::DescribeGroup,
 ];
 
 /// Serves one request; `None` when the request gets no response (produce with `acks = none`).
@@ -39,10 +46,7 @@ pub const SERVED_APIS: &[ApiKey] = &[
 pub async fn handle(shard: &Rc<ShardContext>, request: Request) -> Option<Response> {
     let correlation_id = request.correlation_id;
     let api_version = request.api_version;
-    let api_key = request.api_key();
-    let respond = |body: sluice_proto::message::ResponseBody| {
-        Some(Response { correlation_id, api_version, body })
-    };
+    let respond = |body: ResponseBody| Some(Response { correlation_id, api_version, body });
     match request.body {
         RequestBody::ApiVersions(_) => respond(api_versions::handle(shard).into()),
         RequestBody::Metadata(r) => respond(metadata::handle(shard, r).into()),
@@ -58,12 +62,14 @@ pub async fn handle(shard: &Rc<ShardContext>, request: Request) -> Option<Respon
             let response = produce::complete(produce::dispatch(shard, r.into()).await).await?;
             respond(response.into())
         }
-        _ => Some(Response::error(
-            correlation_id,
-            api_key.as_u16(),
-            api_version,
-            ErrorCode::UnknownApi,
-            Some(format!("{api_key:?} is not served by this broker yet")),
-        )),
+        RequestBody::JoinGroup(r) => respond(ResponseBody::JoinGroup(groups::join(shard, r).await)),
+        RequestBody::Heartbeat(r) => {
+            respond(ResponseBody::Heartbeat(groups::heartbeat(shard, r).await))
+        }
+        RequestBody::LeaveGroup(r) => respond(groups::leave(shard, r).await.into()),
+        RequestBody::OffsetCommit(r) => respond(groups::commit(shard, r).await.into()),
+        RequestBody::OffsetFetch(r) => respond(groups::fetch(shard, r).await.into()),
+        RequestBody::ListGroups(_) => respond(groups::list(shard).await.into()),
+        RequestBody::DescribeGroup(r) => respond(groups::describe(shard, r).await.into()),
     }
 }

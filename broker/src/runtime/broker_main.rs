@@ -227,13 +227,15 @@ fn load_metadata(data_dir: &Path) -> Result<MetadataImage, BrokerError> {
 }
 
 /// Deletes topic directories the metadata does not name: left behind when the broker died
-/// between persisting a topic deletion and removing its files.
+/// between persisting a topic deletion and removing its files. Names starting with `__` are
+/// never topics (topic names cannot start so): they hold the broker's own state (metadata,
+/// committed offsets) and are left alone.
 fn remove_orphan_topics(data_dir: &Path, image: &MetadataImage) {
     let Ok(entries) = std::fs::read_dir(data_dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        if !is_dir || name == METADATA_DIR || image.topics.contains_key(&name) {
+        if !is_dir || name.starts_with("__") || image.topics.contains_key(&name) {
             continue;
         }
         match std::fs::remove_dir_all(entry.path()) {

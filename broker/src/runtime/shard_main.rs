@@ -14,6 +14,8 @@ use sluice_storage::BatchCache;
 
 use super::{ShardShutdown, ShardSockets};
 use crate::connection;
+use crate::group::coordinator_host::CoordinatorHost;
+use crate::group::{Coordinator, CoordinatorConfig};
 use crate::metadata::MetadataImage;
 use crate::metrics::{PartitionGauge, ShardMetrics, SnapshotSlot, PUBLISH_INTERVAL};
 use crate::shard::shard_message::ShardMessage;
@@ -21,6 +23,10 @@ use crate::shard::{apply_metadata, BrokerShared, ShardContext};
 
 /// How often each shard deletes segments past their topic's retention.
 pub const RETENTION_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How often each shard expires group members whose session ran out; well under the
+/// shortest session timeout accepted.
+pub const GROUP_TICK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Everything a shard needs to start, moved onto its thread.
 pub struct ShardStart {
@@ -61,6 +67,11 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
         shutdown: ShardShutdown::default(),
         metadata_lock: glommio::sync::Semaphore::new(1),
         admin_lock: glommio::sync::Semaphore::new(1),
+        groups: CoordinatorHost::new(
+            Coordinator::new(CoordinatorConfig::default(), coordinator_incarnation(id)),
+            shared.config.data_dir.clone(),
+            id,
+        ),
     });
 
     for (_, receiver) in receivers.streams() {
@@ -78,6 +89,15 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
         tracing::error!(shard = id, error = %e, "some partitions could not be opened");
     }
 
+    match shard.groups.load(shared.config.shards).await {
+        Ok(restored) => tracing::debug!(shard = id, restored, "committed offsets loaded"),
+        Err(e) => {
+            let message = format!("shard {id}: cannot load committed offsets: {e}");
+            let _ = ready.send_async(Err(message.clone())).await;
+            return Err(message);
+        }
+    }
+
     {
         let shard = shard.clone();
         glommio::spawn_local(async move {
@@ -89,6 +109,7 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
     }
     spawn_metrics_publisher(&shard, metrics_slot);
     spawn_retention(&shard);
+    spawn_group_ticker(&shard);
 
     // SAFETY: the descriptors were created by BoundListeners for this shard alone and are
     // wrapped exactly once here.
@@ -232,6 +253,32 @@ fn spawn_retention(shard: &Rc<ShardContext>) {
                 }
                 glommio::yield_if_needed().await;
             }
+        }
+    })
+    .detach();
+}
+
+/// Distinct per shard and per run, so member ids never repeat across restarts.
+fn coordinator_incarnation(shard: usize) -> u64 {
+    let nanos =
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ ((shard as u64) << 56)
+}
+
+fn spawn_group_ticker(shard: &Rc<ShardContext>) {
+    let shard = shard.clone();
+    glommio::spawn_local(async move {
+        loop {
+            futures_lite::future::or(
+                glommio::timer::sleep(GROUP_TICK_INTERVAL),
+                shard.shutdown.triggered(),
+            )
+            .await;
+            if shard.shutdown.is_triggered() {
+                return;
+            }
+            let image = shard.metadata.borrow().clone();
+            shard.groups.tick(&image).await;
         }
     })
     .detach();

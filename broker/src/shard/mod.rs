@@ -68,6 +68,8 @@ pub struct ShardContext {
     pub metadata_lock: glommio::sync::Semaphore,
     /// Serialises metadata changes (used on shard 0 only).
     pub admin_lock: glommio::sync::Semaphore,
+    /// The consumer groups this shard coordinates.
+    pub groups: crate::group::coordinator_host::CoordinatorHost,
 }
 
 /// A reply that will arrive: computed here, running in a local task, or coming back over the
@@ -161,6 +163,15 @@ impl ShardContext {
                 glommio::spawn_local(async move {
                     let result = apply_metadata(&shard, image).await;
                     let _ = reply.send_async(result).await;
+                })
+                .detach();
+            }
+            ShardMessage::Group { request, reply } => {
+                let shard = self.clone();
+                glommio::spawn_local(async move {
+                    let image = shard.metadata.borrow().clone();
+                    let answer = shard.groups.serve(&image, request).await;
+                    let _ = reply.send_async(answer).await;
                 })
                 .detach();
             }

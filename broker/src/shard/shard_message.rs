@@ -10,6 +10,7 @@ use sluice_proto::message::{CreatableTopic, TopicResult};
 
 use super::partition_op::{PartitionOp, PartitionReply};
 use super::partition_registry::PartitionKey;
+use crate::group::coordinator_host::{GroupReply, GroupRequest};
 use crate::metadata::MetadataImage;
 
 /// Capacity of each shard-to-shard channel, in messages.
@@ -56,5 +57,12 @@ pub enum ShardMessage {
         request: AdminRequest,
         /// Per-topic results.
         reply: flume::Sender<Vec<TopicResult>>,
+    },
+    /// A consumer-group request for a group the receiver coordinates.
+    Group {
+        /// The request.
+        request: GroupRequest,
+        /// Where the answer goes.
+        reply: flume::Sender<GroupReply>,
     },
 }
