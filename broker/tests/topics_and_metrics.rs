@@ -80,7 +80,12 @@ fn given_traffic_should_export_counters_latencies_and_offsets_in_prometheus_form
         client.produce("m", p, batch("x", 5));
         client.fetch("m", p, 0, 0, 1);
     }
-    eventually("fetch counters", || broker.metric_sum("sluice_fetch_requests_total") >= 2.0);
+    // Each shard publishes its own snapshot a few times a second: wait until both show.
+    eventually("both shards' snapshots", || {
+        broker.metric_sum("sluice_fetch_requests_total") >= 2.0
+            && broker.metric_sum("sluice_partitions") == 2.0
+            && broker.metric_sum("sluice_log_end_offset") == 10.0
+    });
     let page = broker.scrape();
     let body = page.split("\r\n\r\n").nth(1).expect("a body");
     for line in body.lines() {
@@ -99,4 +104,28 @@ fn given_traffic_should_export_counters_latencies_and_offsets_in_prometheus_form
     assert!(body.contains("sluice_produce_latency_seconds{shard=\"0\",quantile=\"0.99\"}"));
     assert!(broker.metric_sum("sluice_produce_latency_seconds_count") >= 2.0);
     assert!(broker.metric_sum("sluice_connections_open") >= 1.0);
+}
+
+#[test]
+fn given_timestamps_inside_one_batch_should_list_the_exact_record_offset() {
+    let broker = TestBroker::start(1);
+    let mut client = broker.client();
+    client.create_topic("inside", 1);
+    let mut builder = BatchBuilder::new();
+    for i in 0..100i64 {
+        builder.append(10_000 + 10 * i, None, Some(b"v")).unwrap();
+    }
+    client.produce("inside", 0, builder.finish());
+    let request = ListOffsetsRequest {
+        topics: vec![ListOffsetsTopic {
+            name: "inside".into(),
+            partitions: vec![ListOffsetsPartition {
+                partition: 0,
+                query: OffsetQuery::AtTimestamp(10_495),
+            }],
+        }],
+    };
+    let ResponseBody::ListOffsets(mut r) = client.call(request) else { panic!() };
+    let p = r.topics.remove(0).partitions.remove(0);
+    assert_eq!((p.offset, p.timestamp), (50, 10_500), "the first record at or after the time");
 }

@@ -71,9 +71,16 @@ pub enum BrokerError {
 }
 
 /// Runs the broker until SIGINT/SIGTERM and a clean drain.
-pub fn run(config: BrokerConfig) -> Result<(), BrokerError> {
+pub fn run(mut config: BrokerConfig) -> Result<(), BrokerError> {
+    prepare_data_dir(&config.data_dir)?;
+    // glommio's directory operations fail on relative paths (EBADF), and an absolute path
+    // in the start-up line and logs is clearer anyway.
+    config.data_dir =
+        std::fs::canonicalize(&config.data_dir).map_err(|e| BrokerError::DataDir {
+            path: config.data_dir.clone(),
+            reason: format!("cannot resolve: {e}"),
+        })?;
     let data_dir = config.data_dir.clone();
-    prepare_data_dir(&data_dir)?;
     let _lock = lock_data_dir(&data_dir)?;
     let mut image = load_metadata(&data_dir)?;
     if image.cluster_id.is_empty() {

@@ -13,6 +13,8 @@ use sluice_storage::BatchCache;
 
 use super::ShardShutdown;
 use crate::config::{Args, BrokerConfig, FileConfig};
+use crate::group::coordinator_host::CoordinatorHost;
+use crate::group::{Coordinator, CoordinatorConfig};
 use crate::metadata::MetadataImage;
 use crate::metrics::ShardMetrics;
 use crate::shard::shard_message::MESH_CHANNEL_CAPACITY;
@@ -51,5 +53,10 @@ pub async fn standalone_shard(data_dir: &Path) -> Result<Rc<ShardContext>, Strin
         shutdown: ShardShutdown::default(),
         metadata_lock: glommio::sync::Semaphore::new(1),
         admin_lock: glommio::sync::Semaphore::new(1),
+        groups: CoordinatorHost::new(
+            Coordinator::new(CoordinatorConfig::default(), 1),
+            data_dir.to_owned(),
+            0,
+        ),
     }))
 }

@@ -89,6 +89,27 @@ pub enum PartitionOutcome {
 /// Either an outcome or the wire error the client gets.
 pub type PartitionReply = Result<PartitionOutcome, ErrorCode>;
 
+/// The storage index finds the first *batch* whose newest record is at or after `ts`; Kafka
+/// answers with the first *record* at or after it, so look inside that batch. A batch this
+/// broker cannot look into (compressed) answers with its base offset.
+async fn first_record_at_or_after(
+    log: &sluice_storage::PartitionLog,
+    base_offset: i64,
+    ts: i64,
+) -> PartitionReply {
+    let bytes = log.read(base_offset, 1).await.map_err(|e| storage_error_code(&e))?;
+    let found = sluice_proto::record_batch::BatchReader::new(bytes).next().and_then(|batch| {
+        let batch = batch.ok()?;
+        batch
+            .records()
+            .filter_map(Result::ok)
+            .find(|r| r.timestamp >= ts)
+            .map(|r| (r.offset, r.timestamp))
+    });
+    let (offset, timestamp) = found.unwrap_or((base_offset, ts));
+    Ok(PartitionOutcome::Offset { offset, timestamp })
+}
+
 /// Runs `op` on a partition this shard owns.
 pub async fn execute(partition: &OwnedPartition, op: PartitionOp) -> PartitionReply {
     let log = &partition.log;
@@ -113,20 +134,23 @@ pub async fn execute(partition: &OwnedPartition, op: PartitionOp) -> PartitionRe
             let data_arrived = partition.wait_for_data(offset, deadline).await;
             Ok(PartitionOutcome::Waited { data_arrived })
         }
-        PartitionOp::ListOffset { timestamp } => {
-            let offset = match timestamp {
-                LATEST_TIMESTAMP => log.visible_end_offset(),
-                EARLIEST_TIMESTAMP => log.log_start_offset(),
-                ts if ts >= 0 => log
-                    .offset_for_timestamp(ts)
-                    .await
-                    .map_err(|e| storage_error_code(&e))?
-                    .unwrap_or(-1),
-                _ => return Err(ErrorCode::InvalidRequest),
-            };
-            let timestamp = if timestamp >= 0 { timestamp } else { -1 };
-            Ok(PartitionOutcome::Offset { offset, timestamp })
-        }
+        PartitionOp::ListOffset { timestamp } => match timestamp {
+            LATEST_TIMESTAMP => {
+                Ok(PartitionOutcome::Offset { offset: log.visible_end_offset(), timestamp: -1 })
+            }
+            EARLIEST_TIMESTAMP => {
+                Ok(PartitionOutcome::Offset { offset: log.log_start_offset(), timestamp: -1 })
+            }
+            ts if ts >= 0 => {
+                let batch =
+                    log.offset_for_timestamp(ts).await.map_err(|e| storage_error_code(&e))?;
+                match batch {
+                    None => Ok(PartitionOutcome::Offset { offset: -1, timestamp: -1 }),
+                    Some(base) => first_record_at_or_after(log, base, ts).await,
+                }
+            }
+            _ => Err(ErrorCode::InvalidRequest),
+        },
         PartitionOp::Describe => Ok(PartitionOutcome::Described {
             log_start_offset: log.log_start_offset(),
             high_watermark: log.visible_end_offset(),
