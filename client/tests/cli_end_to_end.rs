@@ -126,3 +126,27 @@ fn given_no_broker_when_listing_topics_should_exit_4() {
     assert!(stderr.starts_with("error: connection to 127.0.0.1:"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1);
 }
+
+#[test]
+fn given_a_group_when_consuming_twice_should_resume_after_the_committed_offset() {
+    let broker = Broker::start();
+    ok(&sluice(&broker, &["topic", "create", "grouped", "--partitions", "2"], b""));
+    ok(&sluice(&broker, &["produce", "grouped"], b"a\nb\nc\nd\n"));
+    let first = ok(&sluice(
+        &broker,
+        &["consume", "grouped", "--group", "cli", "--from-beginning", "--count", "4"],
+        b"",
+    ));
+    let mut got: Vec<&str> = first.lines().collect();
+    got.sort_unstable();
+    assert_eq!(got, vec!["a", "b", "c", "d"]);
+    ok(&sluice(&broker, &["produce", "grouped"], b"e\nf\n"));
+    // The group committed its position on exit, so only the new records come next.
+    let second =
+        ok(&sluice(&broker, &["consume", "grouped", "--group", "cli", "--count", "2"], b""));
+    let mut got: Vec<&str> = second.lines().collect();
+    got.sort_unstable();
+    assert_eq!(got, vec!["e", "f"]);
+    let described = ok(&sluice(&broker, &["group", "describe", "cli"], b""));
+    assert!(described.contains("grouped"), "{described}");
+}

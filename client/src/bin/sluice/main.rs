@@ -120,6 +120,11 @@ struct ConsumeArgs {
     /// Exit after this many records.
     #[arg(long)]
     count: Option<u64>,
+    /// Consume as a member of this consumer group: the broker assigns the partitions, positions
+    /// are committed (on an interval and on exit), and a group with no committed offset starts
+    /// at the newest records, or the oldest with --from-beginning. Ctrl-C commits and leaves.
+    #[arg(long, conflicts_with_all = ["partition", "offset", "from_timestamp"])]
+    group: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Value)]
     format: Format,

@@ -3,8 +3,10 @@
 use std::io::{ErrorKind, Write};
 use std::time::Duration;
 
-use sluice_client::blocking::{Admin, Consumer};
-use sluice_client::{ClientError, ConsumerConfig, SeekTarget, TopicPartition};
+use sluice_client::blocking::{Admin, Consumer, GroupConfig, GroupConsumer};
+use sluice_client::{
+    ClientError, ConsumerConfig, ConsumerRecord, OffsetReset, SeekTarget, TopicPartition,
+};
 
 use crate::{json, signals, ConsumeArgs, Failure, Format};
 
@@ -13,6 +15,9 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(500);
 
 pub fn run(broker: &str, args: ConsumeArgs) -> Result<(), Failure> {
     signals::install();
+    if let Some(group) = args.group.clone() {
+        return run_in_group(broker, &group, args);
+    }
     let count = Admin::connect(broker)?.partition_count(&args.topic)?;
     let partitions: Vec<u32> = match args.partition {
         Some(partition) if partition >= count => {
@@ -37,12 +42,38 @@ pub fn run(broker: &str, args: ConsumeArgs) -> Result<(), Failure> {
     for partition in &assignment {
         consumer.seek(partition, target)?;
     }
+    print_records(&args, || consumer.poll(POLL_TIMEOUT).map_err(Failure::from))
+}
+
+/// Consumes as a group member, then commits and leaves on exit (count reached or a signal).
+fn run_in_group(broker: &str, group: &str, args: ConsumeArgs) -> Result<(), Failure> {
+    let consumer_config = ConsumerConfig {
+        offset_reset: if args.from_beginning { OffsetReset::Earliest } else { OffsetReset::Latest },
+        ..ConsumerConfig::default()
+    };
+    let mut consumer = GroupConsumer::subscribe(
+        broker,
+        group,
+        &[args.topic.as_str()],
+        consumer_config,
+        GroupConfig::default(),
+    )?;
+    let printed = print_records(&args, || consumer.poll(POLL_TIMEOUT).map_err(Failure::from));
+    // Commit what was printed and leave, even when printing stopped on an error.
+    let closed = consumer.close().map_err(Failure::from);
+    printed.and(closed)
+}
+
+/// Prints records from `poll` until `--count` is reached or a signal asks to stop.
+fn print_records(
+    args: &ConsumeArgs,
+    mut poll: impl FnMut() -> Result<Vec<ConsumerRecord>, Failure>,
+) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
     let mut printed: u64 = 0;
     let limit = args.count.unwrap_or(u64::MAX);
     while printed < limit && !signals::stop_requested() {
-        let records = consumer.poll(POLL_TIMEOUT)?;
-        for record in records {
+        for record in poll()? {
             if printed >= limit {
                 break;
             }
