@@ -90,8 +90,9 @@ impl BatchCache {
     }
 
     /// Whole consecutive batches starting with the one holding `from`, up to `max_bytes`
-    /// (at least one batch) and only batches ending below `end_offset`; `None` when the batch
-    /// holding `from` is not cached.
+    /// (at least one batch) and only batches ending below `end_offset`, concatenated; `None`
+    /// when the batch holding `from` is not cached. Copies when more than one batch is
+    /// returned: the broker's fetch path uses [`BatchCache::read_chunks`] instead.
     pub fn read(
         &self,
         log: CacheLogId,
@@ -99,13 +100,33 @@ impl BatchCache {
         max_bytes: usize,
         end_offset: i64,
     ) -> Option<Bytes> {
+        let chunks = self.read_chunks(log, from, max_bytes, end_offset)?;
+        if chunks.len() == 1 {
+            return chunks.into_iter().next();
+        }
+        let mut out = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+        for chunk in &chunks {
+            out.extend_from_slice(chunk);
+        }
+        Some(out.freeze())
+    }
+
+    /// Like [`BatchCache::read`], but hands back the cached batches themselves, one handle
+    /// each, without copying a byte.
+    pub fn read_chunks(
+        &self,
+        log: CacheLogId,
+        from: i64,
+        max_bytes: usize,
+        end_offset: i64,
+    ) -> Option<Vec<Bytes>> {
         let inner = self.inner.borrow();
         let batches = inner.logs.get(&log)?;
         let (_, first) = batches.range(..=from).next_back()?;
         if first.last_offset < from || first.last_offset >= end_offset {
             return None;
         }
-        let mut picked: Vec<&Bytes> = vec![&first.bytes];
+        let mut picked = vec![first.bytes.clone()];
         let mut total = first.bytes.len();
         let mut next = first.last_offset + 1;
         while total < max_bytes {
@@ -113,21 +134,14 @@ impl BatchCache {
                 Some(batch)
                     if batch.last_offset < end_offset && total + batch.bytes.len() <= max_bytes =>
                 {
-                    picked.push(&batch.bytes);
+                    picked.push(batch.bytes.clone());
                     total += batch.bytes.len();
                     next = batch.last_offset + 1;
                 }
                 _ => break,
             }
         }
-        if picked.len() == 1 {
-            return Some(picked[0].clone());
-        }
-        let mut out = BytesMut::with_capacity(total);
-        for bytes in picked {
-            out.extend_from_slice(bytes);
-        }
-        Some(out.freeze())
+        Some(picked)
     }
 
     /// Forgets a log's batches with base offset at or above `offset` (after a truncation).
@@ -194,6 +208,19 @@ mod tests {
 
     fn batch(len: usize) -> Bytes {
         Bytes::from(vec![1u8; len])
+    }
+
+    #[test]
+    fn given_consecutive_batches_when_reading_chunks_should_hand_out_the_cached_bytes_uncopied() {
+        let cache = BatchCache::new(10_000);
+        let log = cache.register_log();
+        let (a, b) = (Bytes::from(vec![1u8; 100]), Bytes::from(vec![2u8; 50]));
+        cache.insert(log, 0, 4, a.clone());
+        cache.insert(log, 5, 9, b.clone());
+        let chunks = cache.read_chunks(log, 3, 1_000, 10).unwrap();
+        assert_eq!(chunks, vec![a.clone(), b.clone()]);
+        assert_eq!(chunks[0].as_ptr(), a.as_ptr(), "the cached batch itself, not a copy");
+        assert_eq!(cache.read(log, 3, 1_000, 10).unwrap(), [&a[..], &b[..]].concat());
     }
 
     #[test]

@@ -235,6 +235,26 @@ impl PartitionLog {
     /// below [`Self::visible_end_offset`]. Empty at the visible end; an offset below the log
     /// start or above the log end is [`StorageError::OffsetOutOfRange`].
     pub async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+        let chunks = self.inner.read(from_offset, max_bytes).await?;
+        if chunks.len() <= 1 {
+            return Ok(chunks.into_iter().next().unwrap_or_default());
+        }
+        let mut out = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+        for chunk in &chunks {
+            out.extend_from_slice(chunk);
+        }
+        Ok(out.freeze())
+    }
+
+    /// [`Self::read`] without the copy: the batches as one or more `Bytes`, back to back in
+    /// offset order (cached batches are handed out as they are held; a disk read is one
+    /// chunk). Empty at the visible end. The broker's fetch path writes these to the socket
+    /// as they are.
+    pub async fn read_chunks(
+        &self,
+        from_offset: i64,
+        max_bytes: usize,
+    ) -> StorageResult<Vec<Bytes>> {
         self.inner.read(from_offset, max_bytes).await
     }
 
@@ -635,7 +655,7 @@ impl LogInner {
 
     /// Reads, and reports a read that a concurrent truncation or retention cut from under it
     /// as out of range rather than as corruption.
-    async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+    async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Vec<Bytes>> {
         let (truncations, start) = {
             let state = self.state.borrow();
             (state.truncations, state.log_start_offset())
@@ -660,7 +680,11 @@ impl LogInner {
         state.truncations != truncations || state.log_start_offset() != start
     }
 
-    async fn read_unchecked(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+    async fn read_unchecked(
+        &self,
+        from_offset: i64,
+        max_bytes: usize,
+    ) -> StorageResult<Vec<Bytes>> {
         let (base, start_offset, start_position, segment_end_position, visible) = {
             let state = self.state.borrow();
             if state.closed {
@@ -676,10 +700,12 @@ impl LogInner {
             }
             let visible = self.visible_end(&state);
             if from_offset >= visible {
-                return Ok(Bytes::new());
+                return Ok(Vec::new());
             }
-            if let Some(bytes) = self.cache.read(self.cache_id, from_offset, max_bytes, visible) {
-                return Ok(bytes);
+            if let Some(chunks) =
+                self.cache.read_chunks(self.cache_id, from_offset, max_bytes, visible)
+            {
+                return Ok(chunks);
             }
             let segment = &state.segments[state.segment_index(from_offset)];
             let (offset, position) = segment.offset_index.lookup(from_offset);
@@ -707,7 +733,7 @@ impl LogInner {
             glommio::yield_if_needed().await;
         };
         if first.last_offset() >= visible {
-            return Ok(Bytes::new());
+            return Ok(Vec::new());
         }
 
         let window =
@@ -739,7 +765,7 @@ impl LogInner {
             expected = header.last_offset() + 1;
         }
         assert!(taken > 0, "the first batch always fits its window");
-        Ok(data.slice(..taken))
+        Ok(vec![data.slice(..taken)])
     }
 
     fn corrupt(&self, base: i64, position: u64, reason: &str) -> StorageError {
@@ -834,18 +860,21 @@ impl LogInner {
             if offset >= self.state.borrow().log_end_offset {
                 return Ok(None);
             }
-            let bytes = self.read(offset, 1 << 20).await?;
-            if bytes.is_empty() {
+            let chunks = self.read(offset, 1 << 20).await?;
+            if chunks.is_empty() {
                 return Ok(None);
             }
-            let mut at = 0;
-            while at < bytes.len() {
-                let header = validate(&bytes[at..]).expect("read returns whole, checked batches");
-                if header.max_timestamp >= timestamp_ms {
-                    return Ok(Some(header.base_offset));
+            for bytes in &chunks {
+                let mut at = 0;
+                while at < bytes.len() {
+                    let header =
+                        validate(&bytes[at..]).expect("read returns whole, checked batches");
+                    if header.max_timestamp >= timestamp_ms {
+                        return Ok(Some(header.base_offset));
+                    }
+                    at += header.total_len();
+                    offset = header.last_offset() + 1;
                 }
-                at += header.total_len();
-                offset = header.last_offset() + 1;
             }
             glommio::yield_if_needed().await;
         }

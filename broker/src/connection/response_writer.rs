@@ -1,9 +1,8 @@
 //! Writing responses to the socket.
 //!
-//! Small responses (produce acknowledgements, metadata) are gathered into one buffer and
-//! written with one call while more are queued; a response carrying batch bytes has its head
-//! written from that buffer and its batches written straight from the bytes the log returned,
-//! never copied.
+//! Small responses (produce acknowledgements, metadata) and small batches are gathered into
+//! one buffer and written with one call while more are queued; batches above
+//! [`CHUNK_COPY_BYTES_MAX`] are written straight from the bytes the log returned, never copied.
 
 use bytes::BytesMut;
 use futures_lite::AsyncWriteExt;
@@ -12,8 +11,12 @@ use glommio::net::TcpStream;
 use glommio::sync::StaticPermit;
 use sluice_proto::message::{MessageEncoder, Response};
 
-/// Buffered head bytes above which the writer flushes even if more responses are queued.
+/// Buffered bytes above which the writer flushes even if more responses are queued.
 const COALESCE_BYTES_MAX: usize = 64 * 1024;
+
+/// Batch chunks below this size are copied into the write buffer (one write call for many
+/// small batches beats a call each); larger ones are written straight from the log's bytes.
+const CHUNK_COPY_BYTES_MAX: usize = 16 * 1024;
 
 /// A response and the in-flight budget its request holds until it is written.
 pub struct Outgoing {
@@ -80,12 +83,16 @@ impl ResponseWriter {
         held.push(outgoing.permit);
         held.extend(outgoing.payload_permit);
         self.buffer.extend_from_slice(frame.head());
-        if frame.payload().is_empty() {
-            return Ok(());
-        }
-        self.flush().await?;
         for chunk in frame.payload() {
-            self.stream.write_all(chunk).await?;
+            if chunk.len() <= CHUNK_COPY_BYTES_MAX {
+                self.buffer.extend_from_slice(chunk);
+                if self.buffer.len() >= COALESCE_BYTES_MAX {
+                    self.flush().await?;
+                }
+            } else {
+                self.flush().await?;
+                self.stream.write_all(chunk).await?;
+            }
         }
         Ok(())
     }

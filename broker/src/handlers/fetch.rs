@@ -3,6 +3,8 @@
 //! data, then reads again. Batch bytes are returned exactly as stored, as payload chunks.
 
 use std::rc::Rc;
+
+use bytes::Bytes;
 use std::time::{Duration, Instant};
 
 use sluice_proto::message::{
@@ -98,13 +100,14 @@ async fn read_all(shard: &Rc<ShardContext>, request: &FetchRequest) -> FetchResp
                     result.log_start_offset = log_start_offset;
                     // The first non-empty partition always goes in whole, so a batch larger
                     // than the budget cannot stall a consumer; later ones must fit.
+                    let len: usize = records.iter().map(Bytes::len).sum();
                     // Never past what a frame holds, even for the first partition.
-                    let fits_frame = total + records.len() <= FETCH_RESPONSE_BYTES_MAX;
-                    if !records.is_empty() && fits_frame && (!any_data || records.len() <= budget) {
-                        total += records.len();
-                        budget = budget.saturating_sub(records.len());
+                    let fits_frame = total + len <= FETCH_RESPONSE_BYTES_MAX;
+                    if len > 0 && fits_frame && (!any_data || len <= budget) {
+                        total += len;
+                        budget = budget.saturating_sub(len);
                         any_data = true;
-                        result.records = BatchBytes::from(records);
+                        result.records = BatchBytes::from_chunks(records);
                     }
                 }
                 Ok(other) => unreachable!("a read answers Read, got {other:?}"),

@@ -58,8 +58,8 @@ pub enum PartitionOutcome {
     },
     /// Batches read.
     Read {
-        /// Whole batches, as stored.
-        records: Bytes,
+        /// Whole batches, as stored, in one or more chunks (never copied together).
+        records: Vec<Bytes>,
         /// Offset below which data is visible to consumers.
         high_watermark: i64,
         /// First offset in the log.
@@ -123,7 +123,8 @@ pub async fn execute(partition: &OwnedPartition, op: PartitionOp) -> PartitionRe
             })
         }
         PartitionOp::Read { offset, max_bytes } => {
-            let records = log.read(offset, max_bytes).await.map_err(|e| storage_error_code(&e))?;
+            let records =
+                log.read_chunks(offset, max_bytes).await.map_err(|e| storage_error_code(&e))?;
             Ok(PartitionOutcome::Read {
                 records,
                 high_watermark: log.visible_end_offset(),
