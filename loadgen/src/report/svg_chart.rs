@@ -6,14 +6,15 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::error::LoadgenError;
+use crate::measure::LatencySummary;
 use crate::run::RunResult;
 
 use super::table::SweepPoint;
 
-const PANEL_WIDTH: f64 = 760.0;
+const PANEL_WIDTH: f64 = 900.0;
 const PANEL_HEIGHT: f64 = 380.0;
 const MARGIN_LEFT: f64 = 80.0;
-const MARGIN_RIGHT: f64 = 170.0;
+const MARGIN_RIGHT: f64 = 180.0;
 const MARGIN_TOP: f64 = 40.0;
 const MARGIN_BOTTOM: f64 = 55.0;
 const COLORS: [&str; 5] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
@@ -142,24 +143,32 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// Renders `panels` stacked vertically under `title` as one SVG document.
-pub fn render(title: &str, subtitle: &str, panels: &[Panel]) -> String {
-    let height = 60.0 + PANEL_HEIGHT * panels.len() as f64;
+/// Renders `panels` stacked vertically under `title` and the `subtitles` lines as one SVG
+/// document.
+pub fn render(title: &str, subtitles: &[String], panels: &[Panel]) -> String {
+    let header = 36.0 + 16.0 * subtitles.len() as f64;
+    let height = header + PANEL_HEIGHT * panels.len() as f64;
     let mut svg = String::new();
     let _ = write!(
         svg,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{PANEL_WIDTH}" height="{height}" viewBox="0 0 {PANEL_WIDTH} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="{}" y="24" font-size="17" font-weight="bold" text-anchor="middle">{}</text>
-<text x="{}" y="44" font-size="11" fill="#555" text-anchor="middle">{}</text>
+<text x="{}" y="24" font-size="16" font-weight="bold" text-anchor="middle">{}</text>
 "##,
         PANEL_WIDTH / 2.0,
         escape(title),
-        PANEL_WIDTH / 2.0,
-        escape(subtitle)
     );
+    for (i, line) in subtitles.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r##"<text x="{}" y="{}" font-size="12" fill="#444" text-anchor="middle">{}</text>"##,
+            PANEL_WIDTH / 2.0,
+            42.0 + 16.0 * i as f64,
+            escape(line)
+        );
+    }
     for (i, panel) in panels.iter().enumerate() {
-        render_panel(&mut svg, panel, 50.0 + PANEL_HEIGHT * i as f64);
+        render_panel(&mut svg, panel, header + PANEL_HEIGHT * i as f64);
     }
     svg.push_str("</svg>\n");
     svg
@@ -360,16 +369,27 @@ pub fn run_plot(result: &RunResult, subtitle: &str) -> String {
             Vec::new()
         },
     };
-    let p = result.produce_summary();
+    let mode = match result.target_rate_per_s {
+        Some(rate) => format!("open loop at {rate:.0} msgs/s"),
+        None => "closed loop".into(),
+    };
     let title = format!(
-        "sluice-loadgen: {:.0} msgs/s, {:.1} MB/s, produce-ack p50 {} µs / p99 {} µs / p99.9 {} µs",
+        "sluice-loadgen ({mode}): {:.0} msgs/s, {:.1} MB/s, {} errors",
         result.msgs_per_s(),
         result.mb_per_s(),
-        p.p50,
-        p.p99,
-        p.p999
+        result.errors
     );
-    render(&title, subtitle, &[spectrum_panel, throughput_panel])
+    let describe = |name: &str, s: LatencySummary| {
+        format!(
+            "{name} µs: p50 {} · p99 {} · p99.9 {} · p99.99 {} · max {}",
+            s.p50, s.p99, s.p999, s.p9999, s.max
+        )
+    };
+    let mut lines = vec![subtitle.to_owned(), describe("produce-ack", result.produce_summary())];
+    if !result.end_to_end.is_empty() {
+        lines.push(describe("end-to-end", result.end_to_end_summary()));
+    }
+    render(&title, &lines, &[spectrum_panel, throughput_panel])
 }
 
 /// The latency-versus-throughput curve of a sweep.
@@ -409,7 +429,7 @@ pub fn sweep_plot(points: &[SweepPoint], subtitle: &str) -> String {
         series,
         shaded: Vec::new(),
     };
-    render("sluice-loadgen rate sweep", subtitle, &[panel])
+    render("sluice-loadgen rate sweep", &[subtitle.to_owned()], &[panel])
 }
 
 /// Writes an SVG document to `path`.
@@ -445,7 +465,7 @@ mod tests {
             }],
             shaded: vec![(0.0, 2.0, "warm-up".into())],
         };
-        let svg = render("title", "sub", &[panel]);
+        let svg = render("title", &["sub".to_owned()], &[panel]);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("t &lt;1&gt;"));
         assert_eq!(svg.matches("<polyline").count(), 1);
