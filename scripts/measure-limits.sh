@@ -65,14 +65,21 @@ fio_job fdatasync_4k_qd1 --bs=4k --iodepth=1 --fdatasync=1 --size=64M
 
 echo "==> iperf3 loopback (server CPU $SERVER_CPU, client CPU $CLIENT_CPU)" >&2
 IPERF_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-iperf3 -s -1 -B 127.0.0.1 -p "$IPERF_PORT" -A "$SERVER_CPU" >/dev/null 2>&1 &
+iperf3 -s -1 -B 127.0.0.1 -p "$IPERF_PORT" -A "$SERVER_CPU" >"$TMP/iperf-server.log" 2>&1 &
 IPERF_PID=$!
-for _ in $(seq 1 50); do # wait (bounded) for the server to listen
-    iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -A "$CLIENT_CPU" -t "$IPERF_SECONDS" -J >"$TMP/iperf.json" 2>/dev/null && break
-    sleep 0.1
+iperf_ok=0
+for _ in $(seq 1 50); do # the server needs a moment to listen; retry (bounded)
+    sleep 0.2
+    if iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -A "$CLIENT_CPU" -t "$IPERF_SECONDS" -J \
+        >"$TMP/iperf.json" 2>/dev/null; then
+        iperf_ok=1
+        break
+    fi
 done
+kill "$IPERF_PID" 2>/dev/null || true
 wait "$IPERF_PID" 2>/dev/null || true
 IPERF_PID=""
+((iperf_ok)) || { echo "iperf3 loopback measurement failed" >&2; cat "$TMP/iperf-server.log" >&2; exit 1; }
 
 echo "==> loopback TCP round trip" >&2
 cargo build --release --locked -p sluice-loadgen --example loopback_rtt >/dev/null 2>&1 ||

@@ -85,7 +85,8 @@ pub struct Args {
     /// Write an HdrHistogram interval log (sweeps: one per rate, suffixed with the rate).
     #[arg(long, value_name = "FILE")]
     pub hdr: Option<PathBuf>,
-    /// Write an SVG plot (latency spectrum and throughput; for sweeps, latency vs throughput).
+    /// Write an SVG plot: latency spectrum and throughput over time. Sweeps write the latency
+    /// vs throughput curve here and each point's plot beside it, suffixed with its rate.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// No per-second progress lines.

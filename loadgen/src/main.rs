@@ -45,20 +45,28 @@ fn real_main(args: &Args) -> Result<bool, LoadgenError> {
             Ok(result.errors == 0)
         }
         Some(spec) => {
-            let mut hdr_error = None;
+            let mut output_error = None;
             let sweep = run_sweep(&config, &spec, |rate, result: &RunResult| {
                 match rate {
                     None => println!("--- closed-loop peak ---"),
                     Some(rate) => println!("--- open loop at {rate:.0} msgs/s ---"),
                 }
                 print!("{}", table::run_table(result));
-                if let (Some(path), Some(rate)) = (&args.hdr, rate) {
-                    if let Err(e) = hdr_log::write_interval_log(&suffixed(path, rate), result) {
-                        hdr_error.get_or_insert(e);
+                let suffix = rate.map_or_else(|| "peak".to_owned(), |r| format!("{r:.0}"));
+                if let (Some(path), Some(_)) = (&args.hdr, rate) {
+                    if let Err(e) = hdr_log::write_interval_log(&suffixed(path, &suffix), result) {
+                        output_error.get_or_insert(e);
+                    }
+                }
+                // Each point also gets its own spectrum-and-throughput plot beside the curve.
+                if let Some(path) = &args.plot {
+                    let svg = svg_chart::run_plot(result, &subtitle);
+                    if let Err(e) = svg_chart::write_svg(&suffixed(path, &suffix), &svg) {
+                        output_error.get_or_insert(e);
                     }
                 }
             })?;
-            if let Some(e) = hdr_error {
+            if let Some(e) = output_error {
                 return Err(e);
             }
             println!("--- sweep: latency (µs) vs throughput ---");
@@ -92,12 +100,12 @@ fn subtitle(config: &RunConfig) -> String {
     )
 }
 
-/// `results.hdr` + 5000 → `results-5000.hdr`.
-fn suffixed(path: &Path, rate: f64) -> PathBuf {
+/// `results.hdr` + `5000` → `results-5000.hdr`.
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let name = match path.extension() {
-        Some(ext) => format!("{stem}-{rate:.0}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{rate:.0}"),
+        Some(ext) => format!("{stem}-{suffix}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{suffix}"),
     };
     path.with_file_name(name)
 }

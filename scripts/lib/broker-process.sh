@@ -9,6 +9,10 @@ BROKER_ADDR=""
 broker_start() {
     local binary="$1" data_dir="$2" log="$3"
     shift 3
+    # The broker cannot open metadata under a relative data directory (EBADF on the directory
+    # fsync), so always hand it an absolute path.
+    mkdir -p "$data_dir"
+    data_dir="$(cd "$data_dir" && pwd)"
     local out="${log}.stdout"
     "$binary" --listen 127.0.0.1:0 --shard-port-base 0 --metrics-listen 127.0.0.1:0 \
         --data-dir "$data_dir" "$@" >"$out" 2>"$log" &
