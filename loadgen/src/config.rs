@@ -64,6 +64,17 @@ impl RunConfig {
         if self.batch.messages_max == 0 || self.batch.bytes_max == 0 {
             return invalid("batch limits must be at least 1");
         }
+        // Half the protocol's batch cap leaves room for record framing and keys.
+        if self.batch.bytes_max > (sluice_proto::limits::BATCH_BYTES_MAX / 2) as u64 {
+            return invalid(
+                "--batch-bytes must be at most 4194304 (half the protocol's batch cap)",
+            );
+        }
+        if self.batch.messages_max != u64::MAX
+            && self.batch.messages_max > sluice_proto::limits::BATCH_RECORDS_MAX as u64
+        {
+            return invalid("--batch-messages must be at most 1048576");
+        }
         if self.duration.is_zero() {
             return invalid("--duration must be positive");
         }

@@ -181,13 +181,20 @@ impl ProducerTask {
                 entry.1.intended_ns.extend(times);
                 entry.1.value_bytes.extend(sizes);
             }
-            // A request per extra connection needs its own slot.
-            let extra = per_connection.len().saturating_sub(1) as u64;
-            if acks != Acks::None && extra > 0 && slots.acquire(extra).await.is_err() {
-                break;
+            if per_connection.is_empty() && acks != Acks::None {
+                slots.signal(1); // every message failed to build: give the slot back
             }
             let mut broken = false;
-            for (conn, (partitions_payload, in_flight)) in per_connection {
+            for (request_index, (conn, (partitions_payload, in_flight))) in
+                per_connection.into_iter().enumerate()
+            {
+                // The first request uses the slot taken above; each further one (keys spread
+                // over several shards) takes its own just before it leaves, after the previous
+                // one is out, so a single slot can never deadlock.
+                if request_index > 0 && acks != Acks::None && slots.acquire(1).await.is_err() {
+                    broken = true;
+                    break;
+                }
                 let sent_msgs = in_flight.intended_ns.len() as u64;
                 let first_intended = in_flight.intended_ns.first().copied().unwrap_or(now);
                 let request = Request::new(
