@@ -9,17 +9,22 @@ use std::time::{Duration, Instant};
 /// Every wait in this test is bounded by this.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Builds the broker (dev profile, next to this test's target directory) and returns its path.
+/// Builds the broker with the same profile as this test (so the outer `cargo test` finds its
+/// fingerprints unchanged afterwards) and returns its path.
 fn broker_binary() -> PathBuf {
+    // target/<profile dir>/deps/<test binary> → target/<profile dir>/sluice-broker
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("release") => "release",
+        _ => "test",
+    };
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "sluice-broker"])
+        .args(["build", "--quiet", "--profile", profile, "-p", "sluice-broker"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .expect("run cargo build");
     assert!(status.success(), "cargo build -p sluice-broker failed");
-    // target/<profile>/deps/<test binary> → target/<profile>/sluice-broker
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
     let broker = profile_dir.join("sluice-broker");
     assert!(broker.exists(), "no broker binary at {}", broker.display());
     broker
