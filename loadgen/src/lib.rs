@@ -9,7 +9,7 @@
 //! - [`measure`]: sans-IO latency recording and percentile summaries.
 //! - [`workload`]: message sizes, keys, and the timestamp stamp in every value.
 //! - [`wire`]: glommio TCP connections speaking `sluice-proto` frames.
-//! - [`run`]: worker executors, producer and consumer tasks, interval gathering.
+//! - [`mod@run`]: worker executors, producer and consumer tasks, interval gathering.
 //! - [`report`]: table, JSON, interval log, SVG plots, machine description.
 //! - [`sweep`]: open-loop runs over a list of rates.
 
