@@ -18,35 +18,38 @@ pub enum FlushPolicySetting {
     Never,
 }
 
+impl FlushPolicySetting {
+    /// The storage crate's policy, which logs are opened with.
+    pub fn to_storage(self) -> sluice_storage::FlushPolicy {
+        match self {
+            FlushPolicySetting::Always => sluice_storage::FlushPolicy::Always,
+            FlushPolicySetting::Interval { interval_ms } => {
+                sluice_storage::FlushPolicy::Interval { interval_ms }
+            }
+            FlushPolicySetting::Never => sluice_storage::FlushPolicy::Never,
+        }
+    }
+}
+
 impl FromStr for FlushPolicySetting {
     type Err = String;
 
+    /// The syntax is storage's (`always`, `interval=MS`, `never`); this only adds the
+    /// persisted representation.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "always" => Ok(FlushPolicySetting::Always),
-            "never" => Ok(FlushPolicySetting::Never),
-            _ => {
-                let ms = text.strip_prefix("interval=").ok_or_else(|| {
-                    format!("\"{text}\" is not one of always, interval=MS, never")
-                })?;
-                match ms.parse::<u64>() {
-                    Ok(interval_ms) if interval_ms > 0 => {
-                        Ok(FlushPolicySetting::Interval { interval_ms })
-                    }
-                    _ => Err(format!("interval must be a positive number of ms, got \"{ms}\"")),
-                }
+        Ok(match text.parse::<sluice_storage::FlushPolicy>().map_err(|e| e.to_string())? {
+            sluice_storage::FlushPolicy::Always => FlushPolicySetting::Always,
+            sluice_storage::FlushPolicy::Interval { interval_ms } => {
+                FlushPolicySetting::Interval { interval_ms }
             }
-        }
+            sluice_storage::FlushPolicy::Never => FlushPolicySetting::Never,
+        })
     }
 }
 
 impl fmt::Display for FlushPolicySetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FlushPolicySetting::Always => f.write_str("always"),
-            FlushPolicySetting::Interval { interval_ms } => write!(f, "interval={interval_ms}"),
-            FlushPolicySetting::Never => f.write_str("never"),
-        }
+        self.to_storage().fmt(f)
     }
 }
 

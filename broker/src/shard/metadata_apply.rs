@@ -6,11 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use event_listener::Event;
-use sluice_storage::{FlushPolicy, LogConfig, PartitionLog};
+use sluice_storage::{LogConfig, PartitionLog};
 
 use super::partition_registry::{OwnedPartition, PartitionKey};
 use super::ShardContext;
-use crate::config::FlushPolicySetting;
 use crate::metadata::{MetadataImage, TopicConfigRecord};
 
 /// Where a partition's segments live.
@@ -25,11 +24,7 @@ pub fn log_config(config: &TopicConfigRecord) -> LogConfig {
         segment_age_ms_max: config.segment_ms,
         retention_bytes_max: config.retention_bytes,
         retention_age_ms_max: config.retention_ms,
-        flush_policy: match config.flush_policy {
-            FlushPolicySetting::Always => FlushPolicy::Always,
-            FlushPolicySetting::Interval { interval_ms } => FlushPolicy::Interval { interval_ms },
-            FlushPolicySetting::Never => FlushPolicy::Never,
-        },
+        flush_policy: config.flush_policy.to_storage(),
         ..LogConfig::default()
     }
 }
