@@ -10,11 +10,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-/// The longest a reactor sleeps with work outstanding. Measured on the broker (perf/README.md and
-/// perf/results/2026-11-22-tick): against 5 ms, a 1 ms tick raised the one-shard peak from 407 k to 572 k
-/// msgs/s and cut the produce-ack median at light load from 409 to 156 µs, evidence that
-/// wake-ups really are missed and the tick is what recovers them. An idle shard pays about a
-/// thousand cheap timer wake-ups a second for it.
+/// The longest a reactor sleeps with work outstanding. Measured on the broker
+/// (perf/results/2026-11-22-tick): against 5 ms, a 1 ms tick raised the one-shard peak from
+/// 407 k to 572 k msgs/s and cut the produce-ack median at light load from 409 to 156 µs,
+/// evidence that wake-ups really are missed and the tick is what recovers them. An idle shard
+/// pays about a thousand cheap timer wake-ups a second for it.
 pub const REACTOR_TICK: Duration = Duration::from_millis(1);
 
 /// Runs `future` with a [`REACTOR_TICK`] timer armed beside it.
