@@ -71,6 +71,7 @@
 //!
 //! Consumer groups (`subscribe`) arrive with the broker's group coordinator.
 
+pub mod async_glommio;
 pub mod blocking;
 pub mod config;
 pub mod core;

@@ -91,6 +91,10 @@ pub struct ConsumerCore {
     metadata_wanted: bool,
     metadata_in_flight: bool,
     metadata_not_before: Instant,
+    /// The latest `now` the I/O layer passed in: timers at or before it are already due, so
+    /// they are not reported by `next_timeout` (work that waits on a response, not on time,
+    /// must not make the I/O layer spin).
+    now: Instant,
 }
 
 impl ConsumerCore {
@@ -109,6 +113,7 @@ impl ConsumerCore {
             metadata_wanted: false,
             metadata_in_flight: false,
             metadata_not_before: now,
+            now,
         }
     }
 
@@ -226,11 +231,12 @@ impl ConsumerCore {
             .filter(|s| !s.fetch_in_flight && !s.seek_in_flight)
             .map(|s| s.not_before)
             .min();
-        [metadata, partitions].into_iter().flatten().min()
+        [metadata, partitions].into_iter().flatten().filter(|t| *t > self.now).min()
     }
 
     /// The next frame to write, if any is due. Call until it returns `None`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        self.now = self.now.max(now);
         if self.metadata_wanted && !self.metadata_in_flight && now >= self.metadata_not_before {
             let endpoint = self.router.bootstrap().clone();
             let connection = connection(&mut self.connections, &endpoint);

@@ -75,6 +75,9 @@ pub struct ProducerCore<T> {
     completions: VecDeque<Completion<T>>,
     flushing: bool,
     backoff: Backoff,
+    /// The latest `now` passed in: timers at or before it are already due and not reported by
+    /// `next_timeout`, so work that waits on a response never makes the I/O layer spin.
+    now: Instant,
 }
 
 impl<T> ProducerCore<T> {
@@ -104,6 +107,7 @@ impl<T> ProducerCore<T> {
                 initial: config.retry_backoff_initial,
                 max: config.retry_backoff_max,
             },
+            now,
             config,
         })
     }
@@ -139,6 +143,7 @@ impl<T> ProducerCore<T> {
 
     /// The next frame to write, if any is due at `now`. Call until it returns `None`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        self.now = self.now.max(now);
         self.expire(now);
         if let Some(transmit) = self.metadata_transmit(now) {
             return Some(transmit);
@@ -172,7 +177,7 @@ impl<T> ProducerCore<T> {
         let metadata =
             (self.metadata_wanted && !self.metadata_in_flight).then_some(self.metadata_not_before);
         let waiting = self.waiting.front().map(|w| w.since + self.config.delivery_timeout);
-        [linger, retry, metadata, waiting].into_iter().flatten().min()
+        [linger, retry, metadata, waiting].into_iter().flatten().filter(|t| *t > self.now).min()
     }
 
     /// A response arrived on `endpoint`. An error means the stream is out of step: close the
