@@ -700,3 +700,7 @@ fn record_bytes(record: &ConsumerRecord) -> usize {
 fn not_assigned(partition: &TopicPartition) -> ClientError {
     ClientError::NotAssigned { topic: partition.topic.to_string(), partition: partition.partition }
 }
+
+#[cfg(test)]
+#[path = "consumer_core_tests.rs"]
+mod tests;
