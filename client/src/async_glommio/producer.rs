@@ -23,6 +23,8 @@ use crate::record::{ProducerRecord, RecordMetadata};
 
 /// Frames written per turn of the driver before it looks at new events.
 const TRANSMITS_PER_TURN_MAX: usize = 1024;
+/// Events handled per turn of the driver before it transmits again.
+const EVENTS_PER_TURN_MAX: usize = 4096;
 
 enum Event {
     Send(ProducerRecord, oneshot::Sender<Result<RecordMetadata>>),
@@ -202,30 +204,46 @@ async fn drive(
         let Some(event) = event else { continue };
         // Every sender is held by the producer or the transport; `None` means both are gone.
         let Some(event) = event else { return };
-        let now = Instant::now();
-        match event {
-            Event::Send(record, sender) => core.send(record, sender, now, wall_clock_ms()),
-            Event::Flush(waiter) => {
-                core.flush();
-                flush_waiters.push(waiter);
-            }
-            Event::Close => {
-                closing = true;
-                core.flush();
-            }
-            Event::Io(IoEvent::Response { endpoint, generation, response }) => {
-                if transport.is_current(&endpoint, generation) {
-                    if let Err(error) = core.handle_response(&endpoint, response, now) {
-                        transport.close(&endpoint);
-                        core.handle_connection_lost(&endpoint, &error.to_string(), now);
-                    }
-                }
-            }
-            Event::Io(IoEvent::Closed { endpoint, generation, reason }) => {
-                if transport.is_current(&endpoint, generation) {
+        handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing);
+        // Take what else is already queued without waiting, so a burst of sends is batched
+        // before the next transmit pass.
+        for _ in 1..EVENTS_PER_TURN_MAX {
+            let Some(Some(event)) = future::poll_once(events.recv()).await else { break };
+            handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing);
+        }
+    }
+}
+
+fn handle_event(
+    event: Event,
+    core: &mut ProducerCore<oneshot::Sender<Result<RecordMetadata>>>,
+    transport: &mut AsyncTransport<Event>,
+    flush_waiters: &mut Vec<oneshot::Sender<()>>,
+    closing: &mut bool,
+) {
+    let now = Instant::now();
+    match event {
+        Event::Send(record, sender) => core.send(record, sender, now, wall_clock_ms()),
+        Event::Flush(waiter) => {
+            core.flush();
+            flush_waiters.push(waiter);
+        }
+        Event::Close => {
+            *closing = true;
+            core.flush();
+        }
+        Event::Io(IoEvent::Response { endpoint, generation, response }) => {
+            if transport.is_current(&endpoint, generation) {
+                if let Err(error) = core.handle_response(&endpoint, response, now) {
                     transport.close(&endpoint);
-                    core.handle_connection_lost(&endpoint, &reason, now);
+                    core.handle_connection_lost(&endpoint, &error.to_string(), now);
                 }
+            }
+        }
+        Event::Io(IoEvent::Closed { endpoint, generation, reason }) => {
+            if transport.is_current(&endpoint, generation) {
+                transport.close(&endpoint);
+                core.handle_connection_lost(&endpoint, &reason, now);
             }
         }
     }
