@@ -57,7 +57,9 @@ pub async fn handle_admin(shard: &Rc<ShardContext>, request: AdminRequest) -> Ve
 
 fn refuse_all(request: &AdminRequest, code: ErrorCode) -> Vec<TopicResult> {
     let names: Vec<String> = match request {
-        AdminRequest::CreateTopics { topics, .. } => topics.iter().map(|t| t.name.clone()).collect(),
+        AdminRequest::CreateTopics { topics, .. } => {
+            topics.iter().map(|t| t.name.clone()).collect()
+        }
         AdminRequest::DeleteTopics { names } => names.clone(),
     };
     names.into_iter().map(|name| result(name, Err((code, String::new())))).collect()
@@ -112,9 +114,12 @@ async fn delete_topic(shard: &Rc<ShardContext>, name: &str) -> Result<(), (Error
 }
 
 /// Persists `image`, then has every shard apply it.
-async fn publish(shard: &Rc<ShardContext>, image: MetadataImage) -> Result<(), (ErrorCode, String)> {
+async fn publish(
+    shard: &Rc<ShardContext>,
+    image: MetadataImage,
+) -> Result<(), (ErrorCode, String)> {
     let path = metadata_path(&shard.shared.config.data_dir);
-    crate::metadata::save_metadata(&path, &image)
+    sluice_storage::metadata_file::write_atomic(&path, &image)
         .await
         .map_err(|e| (storage_error_code(&e), e.to_string()))?;
     let image = Arc::new(image);
@@ -158,7 +163,9 @@ pub fn resolve_config(
     if replication_factor != 1 {
         return Err((
             ErrorCode::InvalidReplicationFactor,
-            format!("this broker runs alone: replication factor must be 1, got {replication_factor}"),
+            format!(
+                "this broker runs alone: replication factor must be 1, got {replication_factor}"
+            ),
         ));
     }
     let segment_bytes = requested.segment_bytes.unwrap_or(defaults.segment_bytes);
@@ -176,9 +183,12 @@ pub fn resolve_config(
         None => Ok(default),
         Some(-1) => Ok(None),
         Some(v) if v > 0 => Ok(Some(v as u64)),
-        Some(v) => Err((ErrorCode::InvalidConfig, format!("{name} must be positive or -1, got {v}"))),
+        Some(v) => {
+            Err((ErrorCode::InvalidConfig, format!("{name} must be positive or -1, got {v}")))
+        }
     };
-    let retention_bytes = limit("retention_bytes", requested.retention_bytes, defaults.retention_bytes)?;
+    let retention_bytes =
+        limit("retention_bytes", requested.retention_bytes, defaults.retention_bytes)?;
     let retention_ms = limit("retention_ms", requested.retention_ms, defaults.retention_ms)?;
     let flush_policy = match (requested.flush_policy, requested.flush_interval_ms) {
         (None, None) => defaults.flush_policy,

@@ -19,6 +19,12 @@ pub const BATCH_RECORDS_MAX: usize = 1 << 20;
 /// Bytes before the flatbuffers header: the `u32` frame length and the `u32` header length.
 pub const FRAME_PREFIX_BYTES: usize = 8;
 
+/// Most bytes the frame decoder reserves ahead of their arrival once a frame's length is known.
+/// Reserving the whole frame at once would save reallocations, but would let a peer that sends
+/// only a length prefix pin [`FRAME_BYTES_MAX`] of memory per connection; past this bound the
+/// buffer grows only as bytes actually arrive.
+pub const FRAME_RESERVE_AHEAD_BYTES_MAX: usize = 1024 * 1024;
+
 /// Smallest legal value of the frame length prefix: the header-length field alone.
 pub const FRAME_LENGTH_MIN: usize = 4;
 
@@ -38,6 +44,7 @@ pub const VERIFIER_TABLES_MAX: usize = FRAME_HEADER_BYTES_MAX / 8;
 pub const VERIFIER_APPARENT_BYTES_MAX: usize = FRAME_HEADER_BYTES_MAX;
 
 const _: () = assert!(FRAME_HEADER_BYTES_MAX < FRAME_BYTES_MAX);
+const _: () = assert!(FRAME_RESERVE_AHEAD_BYTES_MAX <= FRAME_BYTES_MAX);
 const _: () = assert!(FRAME_LENGTH_MIN + FRAME_HEADER_BYTES_MAX <= FRAME_BYTES_MAX);
 // Payload ranges are u32 offsets and lengths: every frame must be addressable by them.
 const _: () = assert!(FRAME_BYTES_MAX <= u32::MAX as usize);

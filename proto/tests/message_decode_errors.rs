@@ -26,7 +26,7 @@ fn raw_request(
         &mut fbb,
         &fb::RequestArgs { correlation_id: 99, api: fb::ApiKey(api), api_version, body_type, body },
     );
-    fbb.finish_minimal(root);
+    fbb.finish(root, Some(REQUEST_IDENTIFIER));
     Bytes::copy_from_slice(fbb.finished_data())
 }
 
@@ -162,11 +162,20 @@ fn given_truncated_header_when_decoding_should_fail_verification_and_be_fatal() 
     let header = encoded.head().slice(8..);
     // Cutting only trailing bytes can leave a header that still verifies (the cut part may be
     // padding), so the cuts here remove bytes the root table needs.
-    for cut in [0, 1, 4, header.len() / 2] {
+    for cut in [8, 12, header.len() / 2] {
         let error = decode_request(&frame(header.slice(..cut))).unwrap_err();
         assert!(matches!(error.kind(), DecodeErrorKind::Verification(_)), "cut {cut}: {error:?}");
         assert!(error.is_connection_fatal());
         assert_eq!(error.error_response(), None);
+    }
+    // Too short to hold even the file identifier.
+    for cut in [0, 1, 4, 7] {
+        let error = decode_request(&frame(header.slice(..cut))).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            &DecodeErrorKind::WrongIdentifier { expected: REQUEST_IDENTIFIER }
+        );
+        assert!(error.is_connection_fatal());
     }
 }
 
@@ -188,7 +197,7 @@ fn given_aliased_strings_when_verifying_should_reject_the_apparent_size() {
             body: Some(body.as_union_value()),
         },
     );
-    fbb.finish_minimal(root);
+    fbb.finish(root, Some(REQUEST_IDENTIFIER));
     let header = Bytes::copy_from_slice(fbb.finished_data());
     assert!(header.len() < FRAME_HEADER_BYTES_MAX);
     let error = decode_request(&frame(header)).unwrap_err();
@@ -199,19 +208,6 @@ fn given_aliased_strings_when_verifying_should_reject_the_apparent_size() {
         ),
         "{error:?}"
     );
-}
-
-#[test]
-fn given_response_header_when_decoded_as_request_should_not_panic() {
-    for response in common::sample_responses() {
-        let encoded = encode_response(&response).unwrap();
-        let frame = Frame {
-            header: encoded.head().slice(8..),
-            payload: encoded.to_bytes().slice(encoded.head().len()..),
-        };
-        // The root tables have the same layout, so this may even decode; it must not panic.
-        let _ = decode_request(&frame);
-    }
 }
 
 #[test]
@@ -289,5 +285,29 @@ proptest! {
         let at = at.index(bytes.len());
         bytes[at] ^= xor;
         decode_everything(&bytes);
+    }
+}
+
+#[test]
+fn given_response_frame_when_decoded_as_request_should_fail_with_wrong_identifier() {
+    for response in common::sample_responses() {
+        let encoded = encode_response(&response).unwrap();
+        let bytes = encoded.to_bytes();
+        let frame = FrameDecoder::new().decode(&mut BytesMut::from(&bytes[..])).unwrap().unwrap();
+        let error = decode_request(&frame).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            &DecodeErrorKind::WrongIdentifier { expected: REQUEST_IDENTIFIER }
+        );
+        assert!(error.is_connection_fatal());
+    }
+    for request in common::sample_requests() {
+        let bytes = encode_request(&request).unwrap().to_bytes();
+        let frame = FrameDecoder::new().decode(&mut BytesMut::from(&bytes[..])).unwrap().unwrap();
+        let error = decode_response(&frame).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            &DecodeErrorKind::WrongIdentifier { expected: RESPONSE_IDENTIFIER }
+        );
     }
 }

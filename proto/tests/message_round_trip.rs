@@ -171,7 +171,126 @@ fn arb_config() -> impl Strategy<Value = TopicConfig> {
         )
 }
 
+fn arb_code() -> impl Strategy<Value = sluice_proto::ErrorCode> {
+    any::<u16>().prop_map(sluice_proto::ErrorCode::from_wire)
+}
+
+fn arb_topic_partitions() -> impl Strategy<Value = Vec<TopicPartitions>> {
+    prop::collection::vec(
+        (arb_name(), prop::collection::vec(any::<u32>(), 0..6))
+            .prop_map(|(topic, partitions)| TopicPartitions { topic, partitions }),
+        0..4,
+    )
+}
+
+fn arb_metadata_response() -> impl Strategy<Value = Response> {
+    let broker = (any::<i32>(), arb_name(), any::<u16>())
+        .prop_map(|(node_id, host, port)| BrokerMetadata { node_id, host, port });
+    let partition = (
+        (any::<u32>(), arb_code(), any::<i32>(), any::<i32>()),
+        (any::<u32>(), arb_name(), any::<u16>()),
+    )
+        .prop_map(
+            |(
+                (partition, error_code, leader_id, leader_epoch),
+                (shard_id, shard_host, shard_port),
+            )| {
+                PartitionMetadata {
+                    partition,
+                    error_code,
+                    leader_id,
+                    leader_epoch,
+                    shard_id,
+                    shard_host,
+                    shard_port,
+                }
+            },
+        );
+    let topic = (arb_name(), arb_code(), prop::collection::vec(partition, 0..6))
+        .prop_map(|(name, error_code, partitions)| TopicMetadata { name, error_code, partitions });
+    (
+        any::<u32>(),
+        arb_code(),
+        prop::collection::vec(broker, 0..4),
+        prop::collection::vec(topic, 0..4),
+    )
+        .prop_map(|(correlation_id, error_code, brokers, topics)| Response {
+            correlation_id,
+            api_version: 0,
+            body: MetadataResponse { error_code, brokers, topics }.into(),
+        })
+}
+
+fn arb_heartbeat() -> impl Strategy<Value = (Request, Response)> {
+    (
+        (arb_name(), arb_name(), any::<i32>()),
+        prop::option::of(prop::collection::vec(arb_name(), 0..4)),
+        prop::option::of(arb_topic_partitions()),
+        (arb_code(), any::<u32>(), prop::option::of(arb_topic_partitions())),
+    )
+        .prop_map(
+            |(
+                (group_id, member_id, member_epoch),
+                subscribed_topics,
+                owned_partitions,
+                (error_code, heartbeat_interval_ms, assignment),
+            )| {
+                let request = Request::new(
+                    3,
+                    HeartbeatRequest {
+                        group_id,
+                        member_id: member_id.clone(),
+                        member_epoch,
+                        subscribed_topics,
+                        owned_partitions,
+                    },
+                );
+                let response = request.respond(ResponseBody::Heartbeat(MembershipResponse {
+                    error_code,
+                    member_id,
+                    member_epoch,
+                    heartbeat_interval_ms,
+                    assignment,
+                }));
+                (request, response)
+            },
+        )
+}
+
+fn arb_offset_commit() -> impl Strategy<Value = Request> {
+    let partition = (any::<u32>(), any::<i64>(), any::<i32>(), prop::option::of(".{0,16}"))
+        .prop_map(|(partition, offset, leader_epoch, metadata)| OffsetCommitPartition {
+            partition,
+            offset,
+            leader_epoch,
+            metadata,
+        });
+    let topic = (arb_name(), prop::collection::vec(partition, 0..4))
+        .prop_map(|(name, partitions)| OffsetCommitTopic { name, partitions });
+    (arb_name(), arb_name(), any::<i32>(), prop::collection::vec(topic, 0..4)).prop_map(
+        |(group_id, member_id, member_epoch, topics)| {
+            Request::new(4, OffsetCommitRequest { group_id, member_id, member_epoch, topics })
+        },
+    )
+}
+
 proptest! {
+    #[test]
+    fn any_metadata_response_should_round_trip(response in arb_metadata_response()) {
+        prop_assert_eq!(response_round_trip(&response), response);
+    }
+
+    #[test]
+    fn any_heartbeat_exchange_should_round_trip((request, response) in arb_heartbeat()) {
+        prop_assert_eq!(request_round_trip(&request), request);
+        prop_assert_eq!(response_round_trip(&response), response);
+    }
+
+    #[test]
+    fn any_offset_commit_should_round_trip(request in arb_offset_commit()) {
+        prop_assert_eq!(request_round_trip(&request), request);
+    }
+
     #[test]
     fn any_produce_request_should_round_trip(request in arb_produce()) {
         prop_assert_eq!(request_round_trip(&request), request);

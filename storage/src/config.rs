@@ -130,13 +130,12 @@ impl LogConfig {
         Ok(())
     }
 
-    /// Bytes preallocated for a new segment: room for a full segment plus one maximal batch,
-    /// because a segment only rolls before an append that would overflow it, and an empty
-    /// segment always takes the batch. Writes inside a preallocated file never need new blocks,
-    /// so a full disk shows up when a segment is created, not in the middle of a write.
+    /// Bytes preallocated for a new segment: a full segment, rounded up to whole blocks. Writes
+    /// inside a preallocated file need no new blocks, so a full disk shows up when a segment is
+    /// created (or, for a single batch bigger than a segment, when its room is reserved), never
+    /// in the middle of a write.
     pub fn segment_preallocate_bytes(&self) -> u64 {
-        let raw = self.segment_bytes_max + BATCH_BYTES_MAX as u64 + DMA_BLOCK_BYTES;
-        raw.div_ceil(DMA_BLOCK_BYTES) * DMA_BLOCK_BYTES
+        self.segment_bytes_max.div_ceil(DMA_BLOCK_BYTES) * DMA_BLOCK_BYTES
     }
 }
 

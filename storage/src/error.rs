@@ -136,6 +136,9 @@ impl StorageError {
     }
 
     /// Whether retrying the same operation later can succeed (space freed, offset changed).
+    /// A write that fails mid-segment fails the log even when its error is `DiskFull` (the
+    /// first caller gets the cause, later ones [`StorageError::LogFailed`]): check
+    /// `PartitionLog::is_failed` before retrying.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StorageError::DiskFull { .. } | StorageError::OffsetOutOfRange { .. })
     }

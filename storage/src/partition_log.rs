@@ -9,7 +9,7 @@
 //! its bytes already synced by the holder, or writes and syncs everything appended so far in one
 //! go: that is the group commit.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -19,9 +19,10 @@ use glommio::sync::{Permit, Semaphore};
 use sluice_proto::record_batch::{layout::HEADER_LEN, set_base_offset, validate, BatchHeader};
 
 use crate::batch_cache::{BatchCache, CacheLogId};
-use crate::config::{FlushPolicy, LogConfig};
+use crate::config::{FlushPolicy, LogConfig, DMA_BLOCK_BYTES};
 use crate::dma_file_io::{remove_file, sync_directory, write_whole_file};
 use crate::error::{StorageError, StorageResult};
+use crate::group_commit::GroupCommit;
 use crate::index::IndexKind;
 use crate::recovery::recover_segments;
 use crate::retention::{segments_to_delete, SegmentFacts};
@@ -50,6 +51,17 @@ pub struct RetentionOutcome {
     pub log_start_offset: i64,
 }
 
+/// Counters of what a log has done since it was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Batches appended.
+    pub appends: u64,
+    /// Direct I/O writes of log data.
+    pub writes: u64,
+    /// fdatasync calls on log segments.
+    pub fdatasyncs: u64,
+}
+
 /// A partition's segmented log. Cheap to clone: clones share the log.
 #[derive(Clone)]
 pub struct PartitionLog {
@@ -64,7 +76,13 @@ struct LogInner {
     state: RefCell<LogState>,
     /// The one permit for file writes, fdatasync and file-set changes.
     io_permit: Semaphore,
+    group_commit: GroupCommit,
+    /// A background write-behind task is queued or writing.
+    write_behind_in_flight: Cell<bool>,
 }
+
+/// Pending bytes, in multiples of `write_behind_bytes`, at which appends wait for a write.
+const WRITE_BEHIND_BACKPRESSURE: u64 = 4;
 
 struct LogState {
     /// Oldest first; the last is the active segment.
@@ -78,6 +96,11 @@ struct LogState {
     closed: bool,
     /// A roll or truncation is between awaits: appends must take the I/O permit.
     busy: bool,
+    /// Counts truncations, so a sync that straddles one advances nothing.
+    truncations: u64,
+    /// The log start offset when the log was closed (and its segments handed back).
+    start_offset_at_close: i64,
+    stats: LogStats,
 }
 
 impl LogState {
@@ -94,7 +117,7 @@ impl LogState {
     }
 
     fn log_start_offset(&self) -> i64 {
-        self.segments[0].base_offset
+        self.segments.first().map_or(self.start_offset_at_close, |s| s.base_offset)
     }
 
     /// Index of the segment holding `offset` (the last one with base at or below it).
@@ -113,6 +136,10 @@ impl LogState {
     }
 
     fn check_invariants(&self) {
+        if self.closed {
+            // Close hands the segments back; an fdatasync that was in flight may finish after.
+            return;
+        }
         assert!(self.log_start_offset() <= self.log_end_offset, "start never passes end");
         assert!(self.durable_end_offset <= self.written_end_offset, "durable implies written");
         assert!(self.written_end_offset <= self.log_end_offset, "written implies appended");
@@ -146,8 +173,13 @@ impl PartitionLog {
                 failed: None,
                 closed: false,
                 busy: false,
+                truncations: 0,
+                start_offset_at_close: 0,
+                stats: LogStats::default(),
             }),
             io_permit: Semaphore::new(1),
+            group_commit: GroupCommit::default(),
+            write_behind_in_flight: Cell::new(false),
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -169,7 +201,7 @@ impl PartitionLog {
         inner.check_appendable()?;
         let needs_permit = {
             let state = inner.state.borrow();
-            state.busy || inner.needs_roll(&state, &header)
+            state.busy || inner.needs_roll(&state, &header) || !fits_preallocation(&state, &header)
         };
         let outcome = if needs_permit {
             let _permit = inner.lock_io().await?;
@@ -178,13 +210,22 @@ impl PartitionLog {
             if roll {
                 inner.roll_locked().await?;
             }
+            let fits = fits_preallocation(&inner.state.borrow(), &header);
+            if !fits {
+                inner.extend_preallocation_locked(header.total_len() as u64).await?;
+            }
             inner.append_in_memory(&mut batch, &header)
         } else {
             inner.append_in_memory(&mut batch, &header)
         };
         match inner.config.flush_policy {
             FlushPolicy::Always => inner.sync_to(outcome.last_offset + 1).await?,
-            FlushPolicy::Interval { .. } | FlushPolicy::Never => inner.write_behind().await?,
+            FlushPolicy::Interval { .. } | FlushPolicy::Never => {
+                inner.write_behind().await?;
+                // These appends need no I/O to resolve; let the write-behind and interval
+                // tasks run when a caller appends in a tight loop.
+                glommio::yield_if_needed().await;
+            }
         }
         Ok(outcome)
     }
@@ -216,6 +257,11 @@ impl PartitionLog {
     /// take back is ever served), the log end otherwise.
     pub fn visible_end_offset(&self) -> i64 {
         self.inner.visible_end(&self.inner.state.borrow())
+    }
+
+    /// What the log has done since it was opened.
+    pub fn stats(&self) -> LogStats {
+        self.inner.state.borrow().stats
     }
 
     /// Number of segments, the active one included.
@@ -278,13 +324,40 @@ impl PartitionLog {
     }
 
     /// Writes and fdatasyncs everything, persists the active segment's indexes and closes the
-    /// files. Later calls on any clone fail with [`StorageError::Closed`].
+    /// files. Later calls on any clone fail with [`StorageError::Closed`]. A failed log still
+    /// closes, and reports [`StorageError::LogFailed`] because not everything is durable.
     pub async fn close(&self) -> StorageResult<()> {
         self.inner.close().await
     }
 }
 
+fn fits_preallocation(state: &LogState, header: &BatchHeader) -> bool {
+    let active = state.active();
+    active.log_bytes + header.total_len() as u64 <= active.preallocated_bytes
+}
+
 impl LogInner {
+    /// Reserves file space for a batch bigger than what is left of the active segment's
+    /// preallocation (only a batch bigger than a whole segment needs this). A full disk refuses
+    /// the append and leaves the log as it was.
+    async fn extend_preallocation_locked(&self, batch_bytes: u64) -> StorageResult<()> {
+        let (file, path, wanted) = {
+            let mut state = self.state.borrow_mut();
+            state.busy = true;
+            let active = state.active();
+            let wanted =
+                (active.log_bytes + batch_bytes).div_ceil(DMA_BLOCK_BYTES) * DMA_BLOCK_BYTES;
+            (active.file.clone(), active.log_path.clone(), wanted)
+        };
+        let reserved = file.pre_allocate(wanted, false).await;
+        let mut state = self.state.borrow_mut();
+        state.busy = false;
+        reserved.map_err(|e| StorageError::from_glommio("preallocating", &path, e))?;
+        let active = state.active_mut();
+        active.preallocated_bytes = active.preallocated_bytes.max(wanted);
+        Ok(())
+    }
+
     async fn lock_io(&self) -> StorageResult<Permit<'_>> {
         self.io_permit.acquire_permit(1).await.map_err(|_| StorageError::Closed(self.dir.clone()))
     }
@@ -348,52 +421,78 @@ impl LogInner {
         let last_offset = header.last_offset();
         assert!(last_offset >= base_offset, "offsets are monotonic");
         state.log_end_offset = last_offset + 1;
+        state.stats.appends += 1;
         state.check_invariants();
         drop(state);
         self.cache.insert(self.cache_id, base_offset, last_offset, bytes);
         AppendOutcome { base_offset, last_offset }
     }
 
-    /// Under `never` and `interval`: writes the buffer once enough is pending.
-    async fn write_behind(&self) -> StorageResult<()> {
-        let pending = |inner: &LogInner| {
-            let state = inner.state.borrow();
-            !state.busy
-                && state.active().appender.as_ref().map_or(0, |a| a.pending_bytes())
-                    >= inner.config.write_behind_bytes
+    /// Under `never` and `interval`: once `write_behind_bytes` are pending, a background task
+    /// writes them while appends carry on filling the buffer; an append only waits for a write
+    /// itself when four times that much is pending (backpressure, so memory stays bounded).
+    async fn write_behind(self: &Rc<Self>) -> StorageResult<()> {
+        let pending = {
+            let state = self.state.borrow();
+            if state.busy {
+                return Ok(());
+            }
+            state.active().appender.as_ref().map_or(0, |a| a.pending_bytes())
         };
-        if !pending(self) {
-            return Ok(());
+        let threshold = self.config.write_behind_bytes;
+        if pending >= WRITE_BEHIND_BACKPRESSURE * threshold {
+            let _permit = self.lock_io().await?;
+            self.check_appendable()?;
+            return self.write_active_locked().await;
         }
-        let _permit = self.lock_io().await?;
-        self.check_appendable()?;
-        if pending(self) {
-            self.write_active_locked().await?;
+        if pending >= threshold && !self.write_behind_in_flight.get() {
+            self.write_behind_in_flight.set(true);
+            let inner = self.clone();
+            glommio::spawn_local(async move {
+                let written = match inner.lock_io().await {
+                    Ok(_permit) => match inner.check_appendable() {
+                        Ok(()) => inner.write_active_locked().await,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                };
+                inner.write_behind_in_flight.set(false);
+                if let Err(e) = written {
+                    // A failed write has failed the log; the next append reports it.
+                    tracing::debug!(dir = %inner.dir.display(), error = %e, "write-behind failed");
+                }
+            })
+            .detach();
         }
         Ok(())
     }
 
-    /// Waits until every offset below `target` is fdatasynced, doing the write and fdatasync
-    /// itself if no one else's covers it.
+    /// Waits until every offset below `target` is fdatasynced: shares the sync in flight if
+    /// there is one, and otherwise writes and syncs everything appended so far itself.
     async fn sync_to(&self, target: i64) -> StorageResult<()> {
-        if self.state.borrow().durable_end_offset >= target {
-            return Ok(());
+        // Bounded: each round either returns or waits for one sync, which covers `target` or
+        // leaves the syncer role free for the next round.
+        for _round in 0..1_000_000 {
+            {
+                let state = self.state.borrow();
+                if state.durable_end_offset >= target {
+                    return Ok(());
+                }
+                if state.log_end_offset < target {
+                    return Err(StorageError::TruncatedBeforeDurable { offset: target - 1 });
+                }
+            }
+            self.check_appendable()?;
+            if self.group_commit.is_syncing() {
+                self.group_commit.wait_for_sync().await;
+                continue;
+            }
+            self.group_commit.start();
+            let result = self.flush_and_sync().await;
+            self.group_commit.finish();
+            result?;
         }
-        self.check_appendable()?;
-        let _permit = self.lock_io().await?;
-        if self.state.borrow().durable_end_offset >= target {
-            // Someone else's fdatasync, issued after our bytes were appended, covered them.
-            return Ok(());
-        }
-        self.check_appendable()?;
-        self.write_active_locked().await?;
-        self.sync_active_locked().await?;
-        let state = self.state.borrow();
-        if state.log_end_offset < target {
-            return Err(StorageError::TruncatedBeforeDurable { offset: target - 1 });
-        }
-        assert!(state.durable_end_offset >= target, "a write and fdatasync cover all appended");
-        Ok(())
+        panic!("sync_to made no progress towards offset {target}");
     }
 
     /// Writes the active segment's pending bytes. Holds the I/O permit.
@@ -415,6 +514,7 @@ impl LogInner {
                 state.active_mut().appender.as_mut().expect("still active").complete_write(end);
                 assert!(upto >= state.written_end_offset, "written end never goes back");
                 state.written_end_offset = upto;
+                state.stats.writes += 1;
                 state.check_invariants();
                 Ok(())
             }
@@ -434,6 +534,7 @@ impl LogInner {
         if self.state.borrow().durable_end_offset >= upto {
             return Ok(());
         }
+        self.state.borrow_mut().stats.fdatasyncs += 1;
         match file.fdatasync().await {
             Ok(()) => {
                 let mut state = self.state.borrow_mut();
@@ -445,11 +546,39 @@ impl LogInner {
         }
     }
 
+    /// Writes everything pending, then fdatasyncs the active segment. The fdatasync runs
+    /// without the I/O permit, so write-behind writes carry on meanwhile; it covers exactly the
+    /// bytes written before it started. A truncation during the fdatasync voids its result
+    /// (the offsets it covered may now name other data), so it then advances nothing.
     async fn flush_and_sync(&self) -> StorageResult<()> {
-        let _permit = self.lock_io().await?;
-        self.check_appendable()?;
-        self.write_active_locked().await?;
-        self.sync_active_locked().await
+        let (file, path, upto, truncations) = {
+            let _permit = self.lock_io().await?;
+            self.check_appendable()?;
+            self.write_active_locked().await?;
+            let state = self.state.borrow();
+            let active = state.active();
+            (
+                active.file.clone(),
+                active.log_path.clone(),
+                state.written_end_offset,
+                state.truncations,
+            )
+        };
+        if self.state.borrow().durable_end_offset >= upto {
+            return Ok(());
+        }
+        self.state.borrow_mut().stats.fdatasyncs += 1;
+        match file.fdatasync().await {
+            Ok(()) => {
+                let mut state = self.state.borrow_mut();
+                if state.truncations == truncations {
+                    state.durable_end_offset = state.durable_end_offset.max(upto);
+                }
+                state.check_invariants();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(StorageError::from_glommio("syncing", &path, e))),
+        }
     }
 
     /// Seals the active segment and starts a new one at the log end. Holds the I/O permit.
@@ -504,7 +633,34 @@ impl LogInner {
         Ok(())
     }
 
+    /// Reads, and reports a read that a concurrent truncation or retention cut from under it
+    /// as out of range rather than as corruption.
     async fn read(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
+        let (truncations, start) = {
+            let state = self.state.borrow();
+            (state.truncations, state.log_start_offset())
+        };
+        match self.read_unchecked(from_offset, max_bytes).await {
+            Err(StorageError::Corrupt { .. }) | Err(StorageError::OffsetOutOfRange { .. })
+                if self.log_changed_under(truncations, start) =>
+            {
+                let state = self.state.borrow();
+                Err(StorageError::OffsetOutOfRange {
+                    offset: from_offset,
+                    log_start_offset: state.log_start_offset(),
+                    log_end_offset: state.log_end_offset,
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn log_changed_under(&self, truncations: u64, start: i64) -> bool {
+        let state = self.state.borrow();
+        state.truncations != truncations || state.log_start_offset() != start
+    }
+
+    async fn read_unchecked(&self, from_offset: i64, max_bytes: usize) -> StorageResult<Bytes> {
         let (base, start_offset, start_position, segment_end_position, visible) = {
             let state = self.state.borrow();
             if state.closed {
@@ -752,6 +908,7 @@ impl LogInner {
     ) -> StorageResult<()> {
         let (removed, file, path) = {
             let mut state = self.state.borrow_mut();
+            state.truncations += 1;
             let removed: Vec<Segment> = state.segments.drain(index + 1..).collect();
             let segment = &mut state.segments[index];
             segment.appender = None;
@@ -777,6 +934,7 @@ impl LogInner {
             let mut state = self.state.borrow_mut();
             let segment = &mut state.segments[index];
             segment.appender = Some(appender);
+            segment.preallocated_bytes = self.config.segment_preallocate_bytes().max(cut_position);
             // Everything left was written before the cut and the file is synced now.
             state.written_end_offset = cut_offset;
             state.durable_end_offset = cut_offset;
@@ -827,9 +985,10 @@ impl LogInner {
         if self.state.borrow().closed {
             return Ok(());
         }
-        let failed = self.state.borrow().failed.is_some();
-        let synced = if failed {
-            Ok(())
+        let failed = self.state.borrow().failed.clone();
+        let synced = if let Some(reason) = failed {
+            // Close still releases everything, and says the data was not all made durable.
+            Err(StorageError::LogFailed { path: self.dir.clone(), reason })
         } else {
             match self.write_active_locked().await {
                 Ok(()) => self.sync_active_locked().await,
@@ -839,6 +998,7 @@ impl LogInner {
         let (segments, indexes) = {
             let mut state = self.state.borrow_mut();
             state.closed = true;
+            state.start_offset_at_close = state.log_start_offset();
             let indexes = state.active().encoded_indexes();
             (std::mem::take(&mut state.segments), indexes)
         };
@@ -894,8 +1054,11 @@ fn spawn_interval_flusher(log: Weak<LogInner>, period: Duration) {
                 }
                 state.durable_end_offset < state.log_end_offset
             };
-            if pending {
-                if let Err(e) = inner.flush_and_sync().await {
+            if pending && !inner.group_commit.is_syncing() {
+                inner.group_commit.start();
+                let synced = inner.flush_and_sync().await;
+                inner.group_commit.finish();
+                if let Err(e) = synced {
                     // The error is recorded in the log's failed state; appends report it.
                     tracing::error!(dir = %inner.dir.display(), error = %e, "interval flush failed");
                     break;

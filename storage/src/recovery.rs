@@ -90,6 +90,7 @@ pub async fn recover_segments(
     )
     .await?;
     tail.appender = Some(appender);
+    tail.preallocated_bytes = config.segment_preallocate_bytes().max(tail.log_bytes);
     // The tail's index files would be stale as soon as it takes appends; they are written
     // again when it is sealed or the log is closed.
     for kind in [IndexKind::Offset, IndexKind::Time] {
@@ -135,9 +136,9 @@ async fn load_segment(
             segment.record_batch(p, h, interval)
         })
         .await?;
-    if scan_from
-        .is_some_and(|from| outcome.end_position == from && outcome.stop != ScanStop::CleanEnd)
-    {
+    // An index entry names the start of a batch; if no valid batch starts there, the index
+    // points past (or into) damaged data and nothing it says can be trusted.
+    if scan_from.is_some_and(|from| outcome.end_position == from) {
         tracing::warn!(
             segment = %log_path.display(),
             "last index entry does not point at its batch; rescanning the segment from the start"

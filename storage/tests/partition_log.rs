@@ -70,6 +70,8 @@ fn given_closed_log_when_reopening_should_find_every_batch_and_continue_offsets(
         let end = log.log_end_offset();
         log.close().await.unwrap();
         assert!(matches!(log.append(make_batch(1, 1, 0, 0)).await, Err(StorageError::Closed(_))));
+        assert!(matches!(log.read(0, 1).await, Err(StorageError::Closed(_))));
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, end));
 
         let log = PartitionLog::open(&path, config, BatchCache::new(1 << 20)).await.unwrap();
         assert_eq!(log.log_end_offset(), end);
@@ -202,6 +204,10 @@ fn given_eight_concurrent_appenders_under_always_when_appending_should_share_fda
         }
         all.sort();
         assert_eq!(all.len(), 400);
+        let stats = log.stats();
+        assert_eq!(stats.appends, 400);
+        println!("group commit stats: {stats:?}");
+        assert!(stats.fdatasyncs * 2 <= stats.appends, "appends shared fdatasyncs: {stats:?}");
         for (i, (offset, seed)) in all.iter().enumerate() {
             assert_eq!(*offset, i as i64);
             let bytes = log.read(*offset, 1).await.unwrap();
@@ -327,5 +333,44 @@ fn given_interval_policy_when_waiting_should_become_durable_without_further_appe
             glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
         }
         log.close().await.unwrap();
+    });
+}
+
+fn file_reads_so_far() -> u64 {
+    let stats = glommio::executor().io_stats();
+    stats.main_ring.file_reads().0
+        + stats.latency_ring.file_reads().0
+        + stats.poll_ring.file_reads().0
+}
+
+#[test]
+fn given_tailing_consumer_when_reading_each_batch_after_append_should_never_touch_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        for policy in policies() {
+            let log_path = path.join(policy.to_string());
+            let log =
+                PartitionLog::open(&log_path, small_config(policy), BatchCache::new(64 * 1024))
+                    .await
+                    .unwrap();
+            let reads_before = file_reads_so_far();
+            let mut next = 0;
+            for seed in 0..300u64 {
+                log.append(make_batch(2, 300, 0, seed)).await.unwrap();
+                let bytes = log.read(next, 64 * 1024).await.unwrap();
+                let batches = split_batches(&bytes);
+                assert_eq!(batches.len(), 1);
+                assert!(body_matches(batches[0], seed));
+                next += 2;
+            }
+            assert!(log.segment_count() > 1);
+            assert_eq!(file_reads_so_far(), reads_before, "tail reads come from the cache");
+            // A catch-up read from the start does go to disk, and gets the same bytes.
+            let bytes = log.read(0, 1).await.unwrap();
+            assert!(body_matches(&bytes, 0));
+            assert!(file_reads_so_far() > reads_before);
+            log.close().await.unwrap();
+        }
     });
 }

@@ -21,7 +21,7 @@ use glommio::channels::local_channel;
 use glommio::net::TcpStream;
 use glommio::sync::Semaphore;
 use sluice_proto::frame::FrameDecoder;
-use sluice_proto::message::{decode_request, RequestBody, Response};
+use sluice_proto::message::{decode_request_mut, IncomingRequest, Response};
 
 use crate::handlers;
 use crate::shard::ShardContext;
@@ -73,7 +73,7 @@ async fn read_requests(
     let mut decoder = FrameDecoder::new();
     let mut buffer = BytesMut::with_capacity(READ_CHUNK_BYTES);
     loop {
-        let frame = match decoder.decode(&mut buffer) {
+        let frame = match decoder.decode_mut(&mut buffer) {
             Ok(Some(frame)) => frame,
             Ok(None) => {
                 // Grow by at least what the pending frame still needs, so a large frame is
@@ -113,7 +113,7 @@ async fn read_requests(
         // the budget, so this always completes once earlier requests answer.
         let Ok(permit) = budget.clone().acquire_static_permit(size).await else { return };
         shard.metrics.borrow_mut().requests_total += 1;
-        let request = match decode_request(&frame) {
+        let request = match decode_request_mut(frame) {
             Ok(request) => request,
             Err(e) => {
                 shard.metrics.borrow_mut().request_errors_total += 1;
@@ -130,32 +130,32 @@ async fn read_requests(
                 }
             }
         };
-        drop(frame);
-        let correlation_id = request.correlation_id;
-        let api_version = request.api_version;
         let tx = tx.clone();
-        if let RequestBody::Produce(produce) = request.body {
-            // Hand the batches to their owners now, before reading the next request: this is
-            // what keeps pipelined produces to one partition in order.
-            let pending = handlers::produce::dispatch(shard, produce).await;
-            glommio::spawn_local(async move {
-                if let Some(body) = handlers::produce::complete(pending).await {
-                    let response = Response { correlation_id, api_version, body: body.into() };
-                    let _ = tx.send(Outgoing { response, permit }).await;
-                }
-            })
-            .detach();
-        } else {
-            let shard = shard.clone();
-            glommio::spawn_local(async move {
-                if let Some(response) = handlers::handle(&shard, request).await {
-                    if response_is_error(&response) {
-                        shard.metrics.borrow_mut().request_errors_total += 1;
+        match request {
+            IncomingRequest::Produce { correlation_id, api_version, request } => {
+                // Hand the batches to their owners now, before reading the next request: this is
+                // what keeps pipelined produces to one partition in order.
+                let pending = handlers::produce::dispatch(shard, request).await;
+                glommio::spawn_local(async move {
+                    if let Some(body) = handlers::produce::complete(pending).await {
+                        let response = Response { correlation_id, api_version, body: body.into() };
+                        let _ = tx.send(Outgoing { response, permit }).await;
                     }
-                    let _ = tx.send(Outgoing { response, permit }).await;
-                }
-            })
-            .detach();
+                })
+                .detach();
+            }
+            IncomingRequest::Other(request) => {
+                let shard = shard.clone();
+                glommio::spawn_local(async move {
+                    if let Some(response) = handlers::handle(&shard, request).await {
+                        if response_is_error(&response) {
+                            shard.metrics.borrow_mut().request_errors_total += 1;
+                        }
+                        let _ = tx.send(Outgoing { response, permit }).await;
+                    }
+                })
+                .detach();
+            }
         }
     }
 }

@@ -61,7 +61,11 @@ impl ResponseWriter {
         let _ = self.stream.close().await;
     }
 
-    async fn push(&mut self, outgoing: Outgoing, held: &mut Vec<StaticPermit>) -> std::io::Result<()> {
+    async fn push(
+        &mut self,
+        outgoing: Outgoing,
+        held: &mut Vec<StaticPermit>,
+    ) -> std::io::Result<()> {
         let frame = match self.encoder.encode_response(&outgoing.response) {
             Ok(frame) => frame,
             Err(e) => {

@@ -19,7 +19,8 @@ pub const FETCH_WAIT_MS_MAX: u32 = 60_000;
 /// Serves a fetch.
 pub async fn handle(shard: &Rc<ShardContext>, request: FetchRequest) -> FetchResponse {
     let started = Instant::now();
-    let deadline = started + Duration::from_millis(u64::from(request.max_wait_ms.min(FETCH_WAIT_MS_MAX)));
+    let deadline =
+        started + Duration::from_millis(u64::from(request.max_wait_ms.min(FETCH_WAIT_MS_MAX)));
     let min_bytes = request.min_bytes.max(1) as usize;
     let response = loop {
         let response = read_all(shard, &request).await;
@@ -29,7 +30,11 @@ pub async fn handle(shard: &Rc<ShardContext>, request: FetchRequest) -> FetchRes
             .iter()
             .flat_map(|t| &t.partitions)
             .any(|p| p.error_code != ErrorCode::None);
-        if bytes >= min_bytes || errors || Instant::now() >= deadline || shard.shutdown.is_triggered() {
+        if bytes >= min_bytes
+            || errors
+            || Instant::now() >= deadline
+            || shard.shutdown.is_triggered()
+        {
             break response;
         }
         if !wait_for_any(shard, &request, &response, deadline).await {
@@ -111,7 +116,9 @@ async fn wait_for_any(
         for (partition, result) in topic.partitions.iter().zip(&result.partitions) {
             if result.records.is_empty() {
                 let op = PartitionOp::WaitForData { offset: partition.fetch_offset, deadline };
-                waits.push(Box::pin(shard.dispatch(&topic.name, partition.partition, op).await.wait()));
+                waits.push(Box::pin(
+                    shard.dispatch(&topic.name, partition.partition, op).await.wait(),
+                ));
             }
         }
     }

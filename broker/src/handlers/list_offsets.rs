@@ -8,7 +8,9 @@ use sluice_proto::message::{
 };
 use sluice_proto::ErrorCode;
 
-use crate::shard::partition_op::{PartitionOp, PartitionOutcome, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP};
+use crate::shard::partition_op::{
+    PartitionOp, PartitionOutcome, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP,
+};
 use crate::shard::ShardContext;
 
 /// Serves a ListOffsets request.
@@ -23,7 +25,10 @@ pub async fn handle(shard: &Rc<ShardContext>, request: ListOffsetsRequest) -> Li
                 OffsetQuery::AtTimestamp(ms) => i64::try_from(ms).unwrap_or(i64::MAX),
             };
             let op = PartitionOp::ListOffset { timestamp };
-            pending.push((partition.partition, shard.dispatch(&topic.name, partition.partition, op).await));
+            pending.push((
+                partition.partition,
+                shard.dispatch(&topic.name, partition.partition, op).await,
+            ));
         }
         let mut partitions = Vec::with_capacity(pending.len());
         for (partition, reply) in pending {

@@ -53,7 +53,9 @@ pub async fn handle(shard: &Rc<ShardContext>, request: Request) -> Option<Respon
         RequestBody::Fetch(r) => respond(fetch::handle(shard, r).await.into()),
         RequestBody::ListOffsets(r) => respond(list_offsets::handle(shard, r).await.into()),
         RequestBody::Produce(r) => {
-            let response = produce::complete(produce::dispatch(shard, r).await).await?;
+            // This path holds a shared request, so its batches are copied once to be stamped;
+            // connections use the zero-copy path instead.
+            let response = produce::complete(produce::dispatch(shard, r.into()).await).await?;
             respond(response.into())
         }
         _ => Some(Response::error(

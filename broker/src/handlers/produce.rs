@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::BytesMut;
 use sluice_proto::message::{
-    Acks, BatchBytes, ProducePartitionResult, ProduceRequest, ProduceResponse, ProduceTopicResult,
+    Acks, ProducePartitionResult, ProduceRequestMut, ProduceResponse, ProduceTopicResult,
 };
 use sluice_proto::record_batch::{validate, BatchHeader};
 use sluice_proto::ErrorCode;
@@ -24,11 +24,17 @@ pub struct PendingProduce {
     shard: Rc<ShardContext>,
     acks: Acks,
     started: Instant,
-    topics: Vec<(String, Vec<(u32, Vec<PendingReply>)>)>,
+    topics: Vec<PendingTopic>,
+}
+
+/// One topic's partitions, each with a pending append per batch.
+struct PendingTopic {
+    name: String,
+    partitions: Vec<(u32, Vec<PendingReply>)>,
 }
 
 /// Hands every batch of the request to its partition's owner, in request order.
-pub async fn dispatch(shard: &Rc<ShardContext>, request: ProduceRequest) -> PendingProduce {
+pub async fn dispatch(shard: &Rc<ShardContext>, request: ProduceRequestMut) -> PendingProduce {
     let started = Instant::now();
     let mut topics = Vec::with_capacity(request.topics.len());
     for topic in request.topics {
@@ -49,7 +55,7 @@ pub async fn dispatch(shard: &Rc<ShardContext>, request: ProduceRequest) -> Pend
             };
             partitions.push((partition.partition, replies));
         }
-        topics.push((topic.name, partitions));
+        topics.push(PendingTopic { name: topic.name, partitions });
     }
     PendingProduce { shard: shard.clone(), acks: request.acks, started, topics }
 }
@@ -58,7 +64,7 @@ pub async fn dispatch(shard: &Rc<ShardContext>, request: ProduceRequest) -> Pend
 /// response (the appends still complete).
 pub async fn complete(pending: PendingProduce) -> Option<ProduceResponse> {
     let mut results = Vec::with_capacity(pending.topics.len());
-    for (name, partitions) in pending.topics {
+    for PendingTopic { name, partitions } in pending.topics {
         let mut partition_results = Vec::with_capacity(partitions.len());
         for (partition, replies) in partitions {
             let mut result = ProducePartitionResult {
@@ -100,18 +106,19 @@ pub async fn complete(pending: PendingProduce) -> Option<ProduceResponse> {
     }
 }
 
-/// Cuts a partition's records into single batches the log can take.
-fn split_batches(records: BatchBytes) -> Result<Vec<BytesMut>, ErrorCode> {
-    let bytes = records.to_bytes();
-    if bytes.is_empty() {
+/// Cuts a partition's records into single batches the log can take, without copying: each
+/// batch is split off the partition's buffer, which the frame decoder cut from the request.
+pub fn split_batches(mut records: BytesMut) -> Result<Vec<BytesMut>, ErrorCode> {
+    if records.is_empty() {
         return Err(ErrorCode::InvalidRecord);
     }
     let mut lengths = Vec::with_capacity(1);
     let mut position = 0;
-    while position < bytes.len() {
-        let header = BatchHeader::parse(&bytes[position..]).map_err(|_| ErrorCode::CorruptMessage)?;
+    while position < records.len() {
+        let header =
+            BatchHeader::parse(&records[position..]).map_err(|_| ErrorCode::CorruptMessage)?;
         let end = position + header.total_len();
-        if end > bytes.len() {
+        if end > records.len() {
             return Err(ErrorCode::CorruptMessage);
         }
         lengths.push(header.total_len());
@@ -120,11 +127,9 @@ fn split_batches(records: BatchBytes) -> Result<Vec<BytesMut>, ErrorCode> {
     if lengths.len() > 1 {
         let mut at = 0;
         for len in &lengths {
-            validate(&bytes[at..at + len]).map_err(|_| ErrorCode::CorruptMessage)?;
+            validate(&records[at..at + len]).map_err(|_| ErrorCode::CorruptMessage)?;
             at += len;
         }
     }
-    // The log stamps offsets into the batch in place, so it needs the bytes mutable.
-    let mut owned = BytesMut::from(&bytes[..]);
-    Ok(lengths.into_iter().map(|len| owned.split_to(len)).collect())
+    Ok(lengths.into_iter().map(|len| records.split_to(len)).collect())
 }

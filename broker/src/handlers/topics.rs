@@ -23,13 +23,20 @@ use crate::shard::ShardContext;
 const METADATA_SHARD: usize = 0;
 
 /// Creates topics (on shard 0).
-pub async fn create(shard: &Rc<ShardContext>, request: CreateTopicsRequest) -> CreateTopicsResponse {
-    let admin = AdminRequest::CreateTopics { topics: request.topics, validate_only: request.validate_only };
+pub async fn create(
+    shard: &Rc<ShardContext>,
+    request: CreateTopicsRequest,
+) -> CreateTopicsResponse {
+    let admin =
+        AdminRequest::CreateTopics { topics: request.topics, validate_only: request.validate_only };
     CreateTopicsResponse { error_code: ErrorCode::None, topics: run_admin(shard, admin).await }
 }
 
 /// Deletes topics (on shard 0).
-pub async fn delete(shard: &Rc<ShardContext>, request: DeleteTopicsRequest) -> DeleteTopicsResponse {
+pub async fn delete(
+    shard: &Rc<ShardContext>,
+    request: DeleteTopicsRequest,
+) -> DeleteTopicsResponse {
     let admin = AdminRequest::DeleteTopics { names: request.names };
     DeleteTopicsResponse { error_code: ErrorCode::None, topics: run_admin(shard, admin).await }
 }
@@ -39,7 +46,9 @@ async fn run_admin(shard: &Rc<ShardContext>, request: AdminRequest) -> Vec<Topic
         return crate::admin::handle_admin(shard, request).await;
     }
     let names: Vec<String> = match &request {
-        AdminRequest::CreateTopics { topics, .. } => topics.iter().map(|t| t.name.clone()).collect(),
+        AdminRequest::CreateTopics { topics, .. } => {
+            topics.iter().map(|t| t.name.clone()).collect()
+        }
         AdminRequest::DeleteTopics { names } => names.clone(),
     };
     let (reply, rx) = flume::bounded(1);
@@ -74,7 +83,10 @@ pub fn list(shard: &ShardContext) -> ListTopicsResponse {
 }
 
 /// Describes topics: effective configuration and per-partition shard and offsets.
-pub async fn describe(shard: &Rc<ShardContext>, request: DescribeTopicsRequest) -> DescribeTopicsResponse {
+pub async fn describe(
+    shard: &Rc<ShardContext>,
+    request: DescribeTopicsRequest,
+) -> DescribeTopicsResponse {
     let names: Vec<String> = if request.names.is_empty() {
         shard.metadata.borrow().topics.keys().cloned().collect()
     } else {
@@ -95,7 +107,12 @@ pub async fn describe(shard: &Rc<ShardContext>, request: DescribeTopicsRequest) 
         };
         let mut partitions = Vec::with_capacity(record.config.partitions as usize);
         for partition in 0..record.config.partitions {
-            let shard_id = shard.metadata.borrow().shard_table.shard_of(record.id, partition).unwrap_or_default();
+            let shard_id = shard
+                .metadata
+                .borrow()
+                .shard_table
+                .shard_of(record.id, partition)
+                .unwrap_or_default();
             let reply = shard.dispatch(&name, partition, PartitionOp::Describe).await.wait().await;
             let mut description = PartitionDescription {
                 partition,

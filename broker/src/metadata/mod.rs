@@ -5,12 +5,10 @@
 //! then published to every shard as a new immutable [`MetadataImage`]. Other shards route with
 //! their last published image and never mutate it.
 
-mod metadata_store;
 mod shard_table;
 mod topic_name;
 mod topic_table;
 
-pub use metadata_store::{load as load_metadata, save as save_metadata};
 pub use shard_table::{PartitionSlot, ShardTable};
 pub use topic_name::{validate_topic_name, TopicNameError, TOPIC_NAME_BYTES_MAX};
 pub use topic_table::{MetadataImage, TopicConfigRecord, TopicRecord, TopicTableError};

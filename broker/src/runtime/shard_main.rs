@@ -95,8 +95,10 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
     let client = unsafe { TcpListener::from_raw_fd(sockets.client_fd) };
     let direct = unsafe { TcpListener::from_raw_fd(sockets.direct_fd) };
     let connections = Rc::new(Gate::new());
-    let accept_client = glommio::spawn_local(accept_loop(shard.clone(), client, connections.clone()));
-    let accept_direct = glommio::spawn_local(accept_loop(shard.clone(), direct, connections.clone()));
+    let accept_client =
+        glommio::spawn_local(accept_loop(shard.clone(), client, connections.clone()));
+    let accept_direct =
+        glommio::spawn_local(accept_loop(shard.clone(), direct, connections.clone()));
     let _ = ready.send_async(Ok(())).await;
     tracing::debug!(shard = id, "serving");
 
@@ -194,7 +196,11 @@ fn spawn_metrics_publisher(shard: &Rc<ShardContext>, slot: SnapshotSlot) {
             if shard.shutdown.is_triggered() {
                 return;
             }
-            futures_lite::future::or(glommio::timer::sleep(PUBLISH_INTERVAL), shard.shutdown.triggered()).await;
+            futures_lite::future::or(
+                glommio::timer::sleep(PUBLISH_INTERVAL),
+                shard.shutdown.triggered(),
+            )
+            .await;
         }
     })
     .detach();

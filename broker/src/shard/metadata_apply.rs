@@ -38,7 +38,10 @@ pub fn log_config(config: &TopicConfigRecord) -> LogConfig {
 /// image, then closes the partitions the image no longer has. Images older than the current
 /// one are ignored (they can arrive late from a slow sender). Returns a description of the
 /// first failure; partitions that did open stay open.
-pub async fn apply_metadata(shard: &Rc<ShardContext>, image: Arc<MetadataImage>) -> Result<(), String> {
+pub async fn apply_metadata(
+    shard: &Rc<ShardContext>,
+    image: Arc<MetadataImage>,
+) -> Result<(), String> {
     // Applications never interleave: two images would otherwise race to open the same log.
     let _permit = shard.metadata_lock.acquire_permit(1).await.map_err(|e| e.to_string())?;
     if image.revision < shard.metadata.borrow().revision {

@@ -114,7 +114,12 @@ impl ShardContext {
     /// the mesh send has completed), so operations dispatched one after another on the same
     /// partition reach it in that order. Awaiting here is how mesh backpressure reaches the
     /// caller.
-    pub async fn dispatch(self: &Rc<Self>, topic: &str, partition: u32, op: PartitionOp) -> PendingReply {
+    pub async fn dispatch(
+        self: &Rc<Self>,
+        topic: &str,
+        partition: u32,
+        op: PartitionOp,
+    ) -> PendingReply {
         let (owner, key) = match self.locate(topic, partition) {
             Ok(found) => found,
             Err(code) => return PendingReply::Ready(Err(code)),

@@ -45,10 +45,16 @@ impl OwnedPartition {
                 return false;
             }
             let timeout = glommio::timer::sleep(deadline - now);
-            futures_lite::future::or(async { listener.await; true }, async {
-                timeout.await;
-                false
-            })
+            futures_lite::future::or(
+                async {
+                    listener.await;
+                    true
+                },
+                async {
+                    timeout.await;
+                    false
+                },
+            )
             .await;
         }
     }

@@ -2,9 +2,10 @@
 
 use bytes::{Buf, BytesMut};
 
-use super::{Frame, FrameError};
+use super::{Frame, FrameError, FrameMut};
 use crate::limits::{
     FRAME_BYTES_MAX, FRAME_HEADER_BYTES_MAX, FRAME_LENGTH_MIN, FRAME_PREFIX_BYTES,
+    FRAME_RESERVE_AHEAD_BYTES_MAX,
 };
 
 /// Cuts [`Frame`]s out of a receive buffer, however the stream was split into reads.
@@ -46,8 +47,14 @@ impl FrameDecoder {
 
     /// Takes the next complete frame off the front of `buffer`, or returns `Ok(None)` if more
     /// bytes are needed. When the frame's length is known, `buffer` is grown so the rest of
-    /// the frame fits without further reallocation.
+    /// the frame (up to [`FRAME_RESERVE_AHEAD_BYTES_MAX`] of it) fits without reallocation.
     pub fn decode(&mut self, buffer: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        Ok(self.decode_mut(buffer)?.map(FrameMut::freeze))
+    }
+
+    /// Like [`FrameDecoder::decode`], but leaves the payload mutable, for a receiver that
+    /// will change batch bytes in place (the broker stamping offsets).
+    pub fn decode_mut(&mut self, buffer: &mut BytesMut) -> Result<Option<FrameMut>, FrameError> {
         if let Some(failure) = &self.failure {
             return Err(FrameError::Poisoned(Box::new(failure.clone())));
         }
@@ -60,7 +67,7 @@ impl FrameDecoder {
         }
     }
 
-    fn decode_unpoisoned(&self, buffer: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+    fn decode_unpoisoned(&self, buffer: &mut BytesMut) -> Result<Option<FrameMut>, FrameError> {
         let Some(length) = read_u32_le(buffer, 0) else {
             return Ok(None);
         };
@@ -83,15 +90,15 @@ impl FrameDecoder {
 
         let frame_wire_bytes = FRAME_PREFIX_BYTES - FRAME_LENGTH_MIN + length;
         if buffer.len() < frame_wire_bytes {
-            buffer.reserve(frame_wire_bytes - buffer.len());
+            buffer.reserve((frame_wire_bytes - buffer.len()).min(FRAME_RESERVE_AHEAD_BYTES_MAX));
             return Ok(None);
         }
 
         buffer.advance(FRAME_PREFIX_BYTES);
         let header = buffer.split_to(header_length).freeze();
-        let payload = buffer.split_to(payload_length).freeze();
+        let payload = buffer.split_to(payload_length);
         debug_assert_eq!(header.len() + payload.len() + FRAME_LENGTH_MIN, length);
-        Ok(Some(Frame { header, payload }))
+        Ok(Some(FrameMut { header, payload }))
     }
 }
 
@@ -129,6 +136,14 @@ mod tests {
         assert_eq!(FrameDecoder::new().decode(&mut buffer), Ok(None));
         assert!(buffer.capacity() >= 8 + 1000);
         assert_eq!(buffer.len(), 11, "nothing is consumed until the frame is whole");
+    }
+
+    #[test]
+    fn given_maximal_frame_announced_when_only_prefix_arrived_should_reserve_a_bounded_amount() {
+        let mut buffer = raw_frame(FRAME_BYTES_MAX as u32, 0, b"");
+        assert_eq!(FrameDecoder::new().decode(&mut buffer), Ok(None));
+        assert!(buffer.capacity() >= FRAME_RESERVE_AHEAD_BYTES_MAX);
+        assert!(buffer.capacity() < 2 * FRAME_RESERVE_AHEAD_BYTES_MAX + 64);
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod encoder;
 pub use decoder::FrameDecoder;
 pub use encoder::OutgoingFrame;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// One frame cut from the stream: the flatbuffers header and the payload, both views into the
 /// receive buffer (no copy).
@@ -32,6 +32,29 @@ impl Frame {
     /// Bytes this frame took on the wire, prefix included.
     pub fn wire_len(&self) -> usize {
         crate::limits::FRAME_PREFIX_BYTES + self.header.len() + self.payload.len()
+    }
+}
+
+/// A frame whose payload is still uniquely owned and mutable: the broker's produce path
+/// stamps offsets into the batches in place instead of copying them
+/// (see [`crate::message::decode_request_mut`]).
+#[derive(Debug, PartialEq, Eq, Default)]
+pub struct FrameMut {
+    /// The flatbuffers header, not yet verified.
+    pub header: Bytes,
+    /// The payload, mutable.
+    pub payload: BytesMut,
+}
+
+impl FrameMut {
+    /// Bytes this frame took on the wire, prefix included.
+    pub fn wire_len(&self) -> usize {
+        crate::limits::FRAME_PREFIX_BYTES + self.header.len() + self.payload.len()
+    }
+
+    /// Gives up mutability: a [`Frame`] over the same bytes, no copy.
+    pub fn freeze(self) -> Frame {
+        Frame { header: self.header, payload: self.payload.freeze() }
     }
 }
 

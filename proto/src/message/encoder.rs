@@ -3,7 +3,7 @@
 use flatbuffers::FlatBufferBuilder;
 
 use super::payload::PayloadWriter;
-use super::{EncodeError, Request, Response};
+use super::{EncodeError, Request, Response, REQUEST_IDENTIFIER, RESPONSE_IDENTIFIER};
 use crate::frame::OutgoingFrame;
 
 /// Encodes messages into frames, reusing one flatbuffers builder so a connection does not
@@ -24,7 +24,7 @@ impl MessageEncoder {
         self.fbb.reset();
         let mut payload = PayloadWriter::default();
         let root = request.encode(&mut self.fbb, &mut payload);
-        self.fbb.finish_minimal(root);
+        self.fbb.finish(root, Some(REQUEST_IDENTIFIER));
         Ok(OutgoingFrame::new(self.fbb.finished_data(), payload.into_chunks())?)
     }
 
@@ -33,7 +33,7 @@ impl MessageEncoder {
         self.fbb.reset();
         let mut payload = PayloadWriter::default();
         let root = response.encode(&mut self.fbb, &mut payload);
-        self.fbb.finish_minimal(root);
+        self.fbb.finish(root, Some(RESPONSE_IDENTIFIER));
         Ok(OutgoingFrame::new(self.fbb.finished_data(), payload.into_chunks())?)
     }
 }

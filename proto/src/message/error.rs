@@ -23,6 +23,14 @@ pub enum DecodeErrorKind {
     /// verifier's limits. Nothing in it can be trusted.
     #[error("header failed flatbuffers verification: {0}")]
     Verification(#[from] flatbuffers::InvalidFlatbuffer),
+    /// The header lacks the expected file identifier: it is not a Sluice request (or
+    /// response), or it travels in the wrong direction.
+    #[error("header does not carry the file identifier {expected:?}")]
+    WrongIdentifier {
+        /// The identifier that was expected ([`super::REQUEST_IDENTIFIER`] or
+        /// [`super::RESPONSE_IDENTIFIER`]).
+        expected: &'static str,
+    },
     /// The API key is not one this build knows.
     #[error("unknown API key {0}")]
     UnknownApi(u16),
@@ -102,6 +110,7 @@ impl DecodeError {
             DecodeErrorKind::UnknownApi(_) => ErrorCode::UnknownApi,
             DecodeErrorKind::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
             DecodeErrorKind::Verification(_)
+            | DecodeErrorKind::WrongIdentifier { .. }
             | DecodeErrorKind::MissingBody { .. }
             | DecodeErrorKind::BodyMismatch { .. }
             | DecodeErrorKind::InvalidValue { .. }

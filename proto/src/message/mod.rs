@@ -11,6 +11,48 @@
 //!
 //! Only this module (and [`crate::generated`]) knows flatbuffers; the broker and the client
 //! speak in the types re-exported here.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sluice_proto::frame::FrameDecoder;
+//! use sluice_proto::message::*;
+//! use sluice_proto::ErrorCode;
+//!
+//! // Client: build and encode a produce request; the batch bytes are not copied.
+//! let batch = BatchBytes::from(vec![0u8; 61]);
+//! let request = Request::new(
+//!     7,
+//!     ProduceRequest {
+//!         acks: Acks::All,
+//!         timeout_ms: 1_000,
+//!         topics: vec![ProduceTopic {
+//!             name: "orders".into(),
+//!             partitions: vec![ProducePartition { partition: 0, records: batch }],
+//!         }],
+//!     },
+//! );
+//! let mut encoder = MessageEncoder::new();
+//! let outgoing = encoder.encode_request(&request)?;
+//! // A real client writes `outgoing.io_slices()` with one vectored write.
+//! let mut received = BytesMut::from(&outgoing.to_bytes()[..]);
+//!
+//! // Broker: cut frames out of the receive buffer, decode, answer.
+//! let mut decoder = FrameDecoder::new();
+//! while let Some(frame) = decoder.decode(&mut received)? {
+//!     let response = match decode_request(&frame) {
+//!         Ok(request) => request.respond(ProduceResponse {
+//!             error_code: ErrorCode::None,
+//!             topics: vec![],
+//!         }),
+//!         Err(error) => match error.error_response() {
+//!             Some(response) => response,
+//!             None => break, // the header is unreadable: close the connection
+//!         },
+//!     };
+//!     let _reply = encoder.encode_response(&response)?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod api;
 mod api_versions;
@@ -23,6 +65,7 @@ mod metadata;
 mod offsets;
 mod payload;
 mod produce;
+mod produce_mut;
 mod request;
 mod response;
 mod topic_admin;
@@ -58,6 +101,9 @@ pub use produce::{
     Acks, ProducePartition, ProducePartitionResult, ProduceRequest, ProduceResponse, ProduceTopic,
     ProduceTopicResult,
 };
+pub use produce_mut::{
+    decode_request_mut, IncomingRequest, ProducePartitionMut, ProduceRequestMut, ProduceTopicMut,
+};
 pub use request::{decode_request, verify_request_header, Request, RequestBody};
 pub use response::{
     decode_response, verify_response_header, ErrorResponse, Response, ResponseBody,
@@ -72,6 +118,20 @@ pub use topic_admin::{
 pub use crate::frame::OutgoingFrame;
 
 use crate::limits::{VERIFIER_APPARENT_BYTES_MAX, VERIFIER_DEPTH_MAX, VERIFIER_TABLES_MAX};
+
+/// The flatbuffers file identifier of every request header (bytes 4..8 of the header). It tells
+/// a request from a response (their root tables look alike) and rejects most foreign or
+/// misdirected bytes before the verifier runs.
+pub const REQUEST_IDENTIFIER: &str = "SLRQ";
+
+/// The flatbuffers file identifier of every response header.
+pub const RESPONSE_IDENTIFIER: &str = "SLRS";
+
+/// Whether `header` carries `identifier` at bytes 4..8 (flatbuffers' file identifier slot).
+/// Unlike `flatbuffers::buffer_has_identifier`, a short buffer is an answer, not a panic.
+pub(crate) fn has_identifier(header: &[u8], identifier: &'static str) -> bool {
+    header.get(4..8) == Some(identifier.as_bytes())
+}
 
 /// The limits every received header is verified under (see [`crate::limits`]).
 pub fn verifier_options() -> flatbuffers::VerifierOptions {

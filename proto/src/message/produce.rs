@@ -29,7 +29,7 @@ impl Acks {
         }
     }
 
-    fn from_wire(value: fb::Acks) -> Result<Self, DecodeErrorKind> {
+    pub(crate) fn from_wire(value: fb::Acks) -> Result<Self, DecodeErrorKind> {
         match value {
             fb::Acks::None => Ok(Acks::None),
             fb::Acks::Leader => Ok(Acks::Leader),

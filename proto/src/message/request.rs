@@ -167,6 +167,10 @@ impl Request {
 /// Verifies a request header and returns a view of it, without checking the API or version.
 /// For callers that want to peek (the correlation id, the API) before a full decode.
 pub fn verify_request_header(header: &[u8]) -> Result<fb::Request<'_>, DecodeError> {
+    if !has_identifier(header, REQUEST_IDENTIFIER) {
+        let kind = DecodeErrorKind::WrongIdentifier { expected: REQUEST_IDENTIFIER };
+        return Err(DecodeError::new(kind, None));
+    }
     flatbuffers::root_with_opts::<fb::Request<'_>>(&verifier_options(), header)
         .map_err(|error| DecodeError::new(DecodeErrorKind::Verification(error), None))
 }

@@ -289,6 +289,10 @@ fn wire_body_api(body_type: fb::ResponseBody) -> Result<(Option<ApiKey>, &'stati
 
 /// Verifies a response header and returns a view of it, without checking the API or version.
 pub fn verify_response_header(header: &[u8]) -> Result<fb::Response<'_>, DecodeError> {
+    if !has_identifier(header, RESPONSE_IDENTIFIER) {
+        let kind = DecodeErrorKind::WrongIdentifier { expected: RESPONSE_IDENTIFIER };
+        return Err(DecodeError::new(kind, None));
+    }
     flatbuffers::root_with_opts::<fb::Response<'_>>(&verifier_options(), header)
         .map_err(|error| DecodeError::new(DecodeErrorKind::Verification(error), None))
 }

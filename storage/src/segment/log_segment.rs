@@ -54,6 +54,8 @@ pub struct Segment {
     bytes_since_index: u64,
     /// The unwritten tail; `Some` only for the active segment.
     pub appender: Option<DmaAppender>,
+    /// File space reserved for the active segment's data.
+    pub preallocated_bytes: u64,
     /// The last chunk read from disk, kept so sequential readers are served from memory.
     pub read_ahead: Option<(u64, Bytes)>,
 }
@@ -73,6 +75,7 @@ impl Segment {
             time_index: TimeIndex::new(base_offset),
             bytes_since_index: 0,
             appender: None,
+            preallocated_bytes: 0,
             read_ahead: None,
         }
     }
@@ -97,6 +100,7 @@ impl Segment {
         }
         let mut segment = Segment::new(base_offset, log_path, Rc::new(file));
         segment.appender = Some(DmaAppender::new(0, Vec::new()));
+        segment.preallocated_bytes = preallocate_bytes;
         Ok(segment)
     }
 
@@ -139,7 +143,9 @@ impl Segment {
     /// Resets the accounting to "empty" so a scan can rebuild it.
     pub fn reset_accounting(&mut self) {
         let (base, path, file) = (self.base_offset, self.log_path.clone(), self.file.clone());
+        let preallocated_bytes = self.preallocated_bytes;
         *self = Segment::new(base, path, file);
+        self.preallocated_bytes = preallocated_bytes;
     }
 
     /// Cuts the accounting back to the batch boundary at `position` / `offset`. The time
