@@ -176,6 +176,10 @@ async fn drive(
                 core.handle_connection_lost(&transmit.endpoint, &reason, Instant::now());
             }
         }
+        for endpoint in core.timed_out_connections(now) {
+            transport.close(&endpoint);
+            core.handle_connection_lost(&endpoint, "no response within the request timeout", now);
+        }
         while let Some(completion) = core.poll_completion() {
             gate.signal(completion.buffered_bytes as u64);
             completion.token.send(completion.result);

@@ -192,6 +192,10 @@ fn run_io(
                 core.handle_connection_lost(&transmit.endpoint, &reason, now);
             }
         }
+        for endpoint in core.timed_out_connections(now) {
+            transport.close(&endpoint);
+            core.handle_connection_lost(&endpoint, "no response within the request timeout", now);
+        }
         while let Some(completion) = core.poll_completion() {
             gate.release(completion.buffered_bytes);
             completion.token.complete(completion.result);

@@ -106,7 +106,12 @@ fn given_an_assignment_when_polling_should_resolve_the_start_then_long_poll_the_
     assert_eq!(fetch.max_wait_ms, 500, "a long poll");
     assert_eq!(fetch.topics[0].partitions[0].fetch_offset, 5);
     assert!(core.poll_transmit(t0).is_none(), "one fetch in flight per endpoint");
-    assert_eq!(core.next_timeout(), None, "an idle consumer sets no timer");
+    let hang_guard = t0 + Duration::from_millis(500) + REQUEST_TIMEOUT;
+    assert_eq!(
+        core.next_timeout(),
+        Some(hang_guard),
+        "an idle consumer only guards against a hung broker"
+    );
     // The broker returns the whole batch holding offset 5; records before it are skipped.
     let response = fetch_response(&request, ErrorCode::None, batch(3, &["a", "b", "c", "d"]), 7);
     core.handle_response(&transmit.endpoint, response, t0).unwrap();

@@ -296,6 +296,35 @@ fn with_metadata_first(core: &mut ProducerCore<u32>, now: Instant) {
     assert_eq!(completions(core).len(), 1);
 }
 
+#[test]
+fn given_a_hung_broker_when_the_request_timeout_passes_should_give_the_connection_up() {
+    let t0 = Instant::now();
+    let config = ProducerConfig { request_timeout: ms(1000), ..config() };
+    let mut core = ProducerCore::new(config, bootstrap(), t0).unwrap();
+    core.send(ProducerRecord::new("t", "a").with_partition(0), 1, t0, 0);
+    with_metadata(&mut core, "t", 1, t0);
+    core.flush();
+    let sent = core.poll_transmit(t0).unwrap();
+    let hung_at = t0 + ms(1000) + REQUEST_TIMEOUT_GRACE;
+    assert_eq!(core.next_timeout(), Some(hung_at));
+    assert!(core.timed_out_connections(hung_at - ms(1)).is_empty());
+    assert_eq!(core.timed_out_connections(hung_at), vec![sent.endpoint.clone()]);
+    core.handle_connection_lost(&sent.endpoint, "no response", hung_at);
+    let mut now = hung_at;
+    let retry = loop {
+        let transmit = core.poll_transmit(now).expect("work after the back-off");
+        let request = decode(&transmit.frame);
+        if let RequestBody::Metadata(_) = request.body {
+            core.handle_response(&transmit.endpoint, respond(&request, metadata("t", 1)), now)
+                .unwrap();
+            now += ms(10);
+            continue;
+        }
+        break request;
+    };
+    assert_eq!(retry.body, decode(&sent.frame).body, "the same batch, retried");
+}
+
 mod model {
     //! Random interleavings of sends, time, responses, broker errors and lost connections,
     //! checked against what must always hold: every record completes exactly once, acknowledged
