@@ -79,11 +79,6 @@ impl AsyncProducer {
     /// current executor. Must be called from inside a glommio executor.
     pub fn connect(broker: &str, config: ProducerConfig) -> Result<AsyncProducer> {
         let bootstrap = Endpoint::parse(broker)?;
-        if config.retry_backoff_initial.is_zero() {
-            return Err(ClientError::InvalidConfig(
-                "retry_backoff_initial must be above zero".into(),
-            ));
-        }
         let core = ProducerCore::new(config.clone(), bootstrap, Instant::now())?;
         let gate = Rc::new(Semaphore::new(config.buffer_bytes_max as u64));
         let (events, receiver) = local_channel::new_unbounded();
