@@ -348,3 +348,38 @@ fn thread_cpu_time() -> Duration {
     let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     Duration::from_millis(ticks * 1000 / ticks_per_second)
 }
+
+#[test]
+fn given_each_acks_level_when_producing_should_store_every_record() {
+    let broker = Broker::start();
+    Admin::connect(&broker.address).unwrap().create_topic("acks", 1).unwrap();
+    for (round, acks) in
+        [sluice_client::Acks::All, sluice_client::Acks::Leader, sluice_client::Acks::None]
+            .into_iter()
+            .enumerate()
+    {
+        let producer = Producer::connect(
+            &broker.address,
+            ProducerConfig { acks, ..ProducerConfig::default() },
+        )
+        .unwrap();
+        let handles: Vec<_> = (0..100)
+            .map(|i| producer.send(ProducerRecord::new("acks", format!("{round}:{i}"))).unwrap())
+            .collect();
+        producer.close().unwrap();
+        for (i, handle) in handles.into_iter().enumerate() {
+            let written = handle.wait().unwrap();
+            let expected =
+                if acks == sluice_client::Acks::None { -1 } else { (round * 100 + i) as i64 };
+            assert_eq!(written.offset, expected);
+        }
+    }
+    let records = consume_all(&broker, "acks", 1, 300);
+    let values: Vec<String> = records
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+        .collect();
+    let expected: Vec<String> =
+        (0..3).flat_map(|round| (0..100).map(move |i| format!("{round}:{i}"))).collect();
+    assert_eq!(values, expected);
+}
