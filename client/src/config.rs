@@ -95,6 +95,12 @@ impl ProducerConfig {
         if self.buffer_bytes_max < self.batch_bytes_max {
             return invalid("buffer_bytes_max must be at least batch_bytes_max");
         }
+        if self.retry_backoff_initial.is_zero()
+            || self.retry_backoff_max < self.retry_backoff_initial
+        {
+            // A zero back-off would resend a failing batch in a tight loop.
+            return invalid("retry back-off must be above zero and max at least initial");
+        }
         if self.attempts_max == 0 {
             return invalid("attempts_max must be at least 1");
         }

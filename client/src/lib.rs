@@ -6,8 +6,13 @@
 //! cache and shard-aware routing (each partition's requests go straight to its owning shard),
 //! Kafka's murmur2 partitioner for keyed records and sticky partitioning for unkeyed ones, the
 //! per-partition batch accumulator, retries with exponential back-off and metadata refresh.
-//! The [`blocking`] layer drives that core from plain threads and sockets, for any Rust
-//! program.
+//! Two thin I/O layers drive that core: [`blocking`] (plain threads and `std::net` sockets,
+//! for any Rust program) and [`async_glommio`] (tasks on a glommio executor, for
+//! thread-per-core applications and the load generator). Neither holds protocol logic.
+//!
+//! Errors are one [`ClientError`] enum; [`ClientError::is_retriable`] says whether trying
+//! again can help. Limits (buffer bytes, batch bytes, requests in flight per connection,
+//! attempts, delivery timeout) are fields of [`ProducerConfig`] and [`ConsumerConfig`].
 //!
 //! ## Producing
 //!
@@ -69,12 +74,33 @@
 //! }
 //! ```
 //!
+//! ## On a glommio executor
+//!
+//! ```no_run
+//! use sluice_client::async_glommio::AsyncProducer;
+//! use sluice_client::{ProducerConfig, ProducerRecord};
+//!
+//! glommio::LocalExecutorBuilder::default()
+//!     .spawn(|| async {
+//!         let producer = AsyncProducer::connect("127.0.0.1:9292", ProducerConfig::default())?;
+//!         let delivery = producer.send(ProducerRecord::new("events", "hello")).await?;
+//!         let written = delivery.await?;
+//!         println!("partition {} offset {}", written.partition, written.offset);
+//!         producer.close().await
+//!     })
+//!     .expect("start the executor")
+//!     .join()
+//!     .expect("executor ran")
+//!     .expect("produced");
+//! ```
+//!
 //! ## Consumer groups
 //!
 //! [`blocking::GroupConsumer::subscribe`] joins a group; the broker's coordinator assigns
 //! partitions (server-side, incremental), the consumer resumes from the group's committed
 //! offsets and commits automatically on an interval or with `commit_sync` / `commit_async`.
 
+pub mod async_glommio;
 pub mod blocking;
 pub mod config;
 pub mod core;

@@ -128,6 +128,56 @@ fn given_no_broker_when_listing_topics_should_exit_4() {
 }
 
 #[test]
+fn given_a_running_consume_when_sent_sigterm_should_exit_cleanly() {
+    let broker = Broker::start();
+    ok(&sluice(&broker, &["topic", "create", "forever"], b""));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["consume", "forever"])
+        .env("SLUICE_BROKER", &broker.address)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is really consuming: records produced from now on show up on its stdout.
+    // A helper keeps producing until the first one arrives; if none does within the deadline
+    // it kills the consumer, which ends the read below with EOF and fails the test.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pinger = {
+        let stop = stop.clone();
+        let address = broker.address.clone();
+        let pid = child.id() as libc::pid_t;
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if std::time::Instant::now() >= deadline {
+                    // SAFETY: kill only sends a signal to the child this test started.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    return;
+                }
+                let mut producer = Command::new(env!("CARGO_BIN_EXE_sluice"))
+                    .args(["produce", "forever"])
+                    .env("SLUICE_BROKER", &address)
+                    .stdin(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                producer.stdin.take().unwrap().write_all(b"ping\n").unwrap();
+                assert!(producer.wait().unwrap().success());
+            }
+        })
+    };
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    pinger.join().unwrap();
+    assert_eq!(line, "ping\n");
+    // SAFETY: kill only sends a signal to the child we started.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "SIGTERM ends consume cleanly");
+}
+
+#[test]
 fn given_a_group_when_consuming_twice_should_resume_after_the_committed_offset() {
     let broker = Broker::start();
     ok(&sluice(&broker, &["topic", "create", "grouped", "--partitions", "2"], b""));

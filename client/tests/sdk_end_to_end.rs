@@ -312,3 +312,74 @@ fn given_a_missing_topic_when_producing_should_fail_with_unknown_topic() {
     assert_eq!(error, ClientError::UnknownTopic("missing".into()));
     assert_eq!(error.to_string(), "topic \"missing\" does not exist");
 }
+
+#[test]
+fn given_an_idle_consumer_when_polling_for_two_seconds_should_only_long_poll() {
+    let broker = Broker::start();
+    Admin::connect(&broker.address).unwrap().create_topic("idle", 2).unwrap();
+    let mut consumer = Consumer::connect(&broker.address, ConsumerConfig::default()).unwrap();
+    let partitions = [TopicPartition::new("idle", 0), TopicPartition::new("idle", 1)];
+    consumer.assign(partitions.clone());
+    let cpu_before = thread_cpu_time();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        assert!(consumer.poll(Duration::from_millis(500)).unwrap().is_empty());
+    }
+    let cpu = thread_cpu_time() - cpu_before;
+    drop(consumer);
+    // Fetches wait 500 ms in the broker: two shards, about four fetches each in two seconds.
+    let deadline = Instant::now() + CONSUME_TIMEOUT;
+    while broker.metric_sum("sluice_connections_open") != 0.0 {
+        assert!(Instant::now() < deadline, "connections never closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let fetches = broker.metric_sum("sluice_fetch_requests_total");
+    assert!((2.0..=16.0).contains(&fetches), "{fetches} fetches in 2 s");
+    assert!(cpu < Duration::from_millis(200), "idle polling used {cpu:?} of CPU");
+}
+
+/// CPU time used by the calling thread.
+fn thread_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    // utime and stime are fields 14 and 15, counted after the parenthesised command name.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_millis(ticks * 1000 / ticks_per_second)
+}
+
+#[test]
+fn given_each_acks_level_when_producing_should_store_every_record() {
+    let broker = Broker::start();
+    Admin::connect(&broker.address).unwrap().create_topic("acks", 1).unwrap();
+    for (round, acks) in
+        [sluice_client::Acks::All, sluice_client::Acks::Leader, sluice_client::Acks::None]
+            .into_iter()
+            .enumerate()
+    {
+        let producer = Producer::connect(
+            &broker.address,
+            ProducerConfig { acks, ..ProducerConfig::default() },
+        )
+        .unwrap();
+        let handles: Vec<_> = (0..100)
+            .map(|i| producer.send(ProducerRecord::new("acks", format!("{round}:{i}"))).unwrap())
+            .collect();
+        producer.close().unwrap();
+        for (i, handle) in handles.into_iter().enumerate() {
+            let written = handle.wait().unwrap();
+            let expected =
+                if acks == sluice_client::Acks::None { -1 } else { (round * 100 + i) as i64 };
+            assert_eq!(written.offset, expected);
+        }
+    }
+    let records = consume_all(&broker, "acks", 1, 300);
+    let values: Vec<String> = records
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+        .collect();
+    let expected: Vec<String> =
+        (0..3).flat_map(|round| (0..100).map(move |i| format!("{round}:{i}"))).collect();
+    assert_eq!(values, expected);
+}

@@ -104,7 +104,8 @@ impl Admin {
     pub(crate) fn call(&self, body: RequestBody) -> Result<ResponseBody> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let inner = &mut *inner;
-        let frame = inner.connection.encode(body, Some(())).map_err(|(error, _)| error)?;
+        let frame =
+            inner.connection.encode(body, Some(()), Instant::now()).map_err(|(error, _)| error)?;
         let endpoint = inner.bootstrap.clone();
         if let Err(reason) = inner.transport.send(&endpoint, &frame) {
             inner.connection.fail_all();

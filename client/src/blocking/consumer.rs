@@ -112,6 +112,14 @@ impl Consumer {
 
     fn transmit(&mut self) {
         let now = Instant::now();
+        for endpoint in self.core.timed_out_connections(now) {
+            self.transport.close(&endpoint);
+            self.core.handle_connection_lost(
+                &endpoint,
+                "no response within the request timeout",
+                now,
+            );
+        }
         // Bounded: each transmit marks partitions in flight, so the core runs out of work.
         for _ in 0..1024 {
             let Some(transmit) = self.core.poll_transmit(now) else { break };

@@ -106,11 +106,6 @@ impl Producer {
     /// fails only for a malformed address or configuration.
     pub fn connect(broker: &str, config: ProducerConfig) -> Result<Producer> {
         let bootstrap = Endpoint::parse(broker)?;
-        if config.retry_backoff_initial.is_zero() {
-            return Err(ClientError::InvalidConfig(
-                "retry_backoff_initial must be above zero".into(),
-            ));
-        }
         let core = ProducerCore::new(config.clone(), bootstrap, Instant::now())?;
         let gate = Arc::new(BufferGate::new(config.buffer_bytes_max));
         let (events, receiver) = mpsc::channel();
@@ -191,6 +186,10 @@ fn run_io(
             if let Err(reason) = transport.send(&transmit.endpoint, &transmit.frame) {
                 core.handle_connection_lost(&transmit.endpoint, &reason, now);
             }
+        }
+        for endpoint in core.timed_out_connections(now) {
+            transport.close(&endpoint);
+            core.handle_connection_lost(&endpoint, "no response within the request timeout", now);
         }
         while let Some(completion) = core.poll_completion() {
             gate.release(completion.buffered_bytes);

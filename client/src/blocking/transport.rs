@@ -12,8 +12,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use sluice_proto::frame::OutgoingFrame;
-use sluice_proto::message::Response;
 
+pub(crate) use crate::core::IoEvent;
 use crate::core::{Endpoint, ResponseReader};
 use crate::error::ClientError;
 
@@ -23,15 +23,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 /// Most I/O slices passed to one vectored write.
 const WRITE_SLICES_MAX: usize = 64;
-
-/// What a reader thread reports.
-#[derive(Debug)]
-pub(crate) enum IoEvent {
-    /// A response arrived.
-    Response { endpoint: Endpoint, generation: u64, response: Response },
-    /// The connection ended or its stream could not be decoded.
-    Closed { endpoint: Endpoint, generation: u64, reason: String },
-}
 
 struct Connection {
     stream: TcpStream,

@@ -2,6 +2,7 @@
 //! the bound on how many may be in flight at once (pipelining).
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use sluice_proto::frame::OutgoingFrame;
 use sluice_proto::message::{MessageEncoder, Request, RequestBody, Response};
@@ -13,7 +14,8 @@ use crate::error::{ClientError, Result};
 #[derive(Debug)]
 pub struct ConnectionState<T> {
     next_correlation_id: u32,
-    in_flight: HashMap<u32, T>,
+    /// Requests awaiting a response: their token and when they were encoded.
+    in_flight: HashMap<u32, (T, Instant)>,
     in_flight_max: usize,
     encoder: MessageEncoder,
 }
@@ -42,11 +44,13 @@ impl<T> ConnectionState<T> {
 
     /// Encodes `body` under a fresh correlation id. With a token the request is tracked until
     /// its response arrives; without one (a produce with `Acks::None`) none is expected. On
-    /// failure the token comes back with the error, so nothing it stands for is lost.
+    /// failure the token comes back with the error, so nothing it stands for is lost. `now`
+    /// dates the request for [`oldest_sent_at`](Self::oldest_sent_at).
     pub fn encode(
         &mut self,
         body: RequestBody,
         token: Option<T>,
+        now: Instant,
     ) -> std::result::Result<OutgoingFrame, (ClientError, Option<T>)> {
         assert!(self.can_send(), "callers check can_send before encoding");
         let correlation_id = self.allocate_correlation_id();
@@ -55,7 +59,7 @@ impl<T> ConnectionState<T> {
             Err(error) => return Err((ClientError::Protocol(error.to_string()), token)),
         };
         if let Some(token) = token {
-            let previous = self.in_flight.insert(correlation_id, token);
+            let previous = self.in_flight.insert(correlation_id, (token, now));
             assert!(previous.is_none(), "correlation ids in flight are unique");
         }
         Ok(frame)
@@ -64,7 +68,7 @@ impl<T> ConnectionState<T> {
     /// Matches a response to its request and returns the request's token. A response nobody
     /// asked for means the stream is out of step: the caller closes the connection.
     pub fn complete(&mut self, response: &Response) -> Result<T> {
-        self.in_flight.remove(&response.correlation_id).ok_or_else(|| {
+        self.in_flight.remove(&response.correlation_id).map(|(token, _)| token).ok_or_else(|| {
             ClientError::Protocol(format!(
                 "response with unknown correlation id {}",
                 response.correlation_id
@@ -74,7 +78,12 @@ impl<T> ConnectionState<T> {
 
     /// The connection is gone: every request in flight is lost. Returns their tokens.
     pub fn fail_all(&mut self) -> Vec<T> {
-        self.in_flight.drain().map(|(_, token)| token).collect()
+        self.in_flight.drain().map(|(_, (token, _))| token).collect()
+    }
+
+    /// When the oldest request still awaiting a response was sent.
+    pub fn oldest_sent_at(&self) -> Option<Instant> {
+        self.in_flight.values().map(|(_, sent_at)| *sent_at).min()
     }
 
     fn allocate_correlation_id(&mut self) -> u32 {
@@ -108,7 +117,9 @@ mod tests {
         let ids: Vec<u32> = ["a", "b", "c"]
             .iter()
             .map(|token| {
-                let frame = state.encode(ListTopicsRequest {}.into(), Some(*token)).unwrap();
+                let frame = state
+                    .encode(ListTopicsRequest {}.into(), Some(*token), Instant::now())
+                    .unwrap();
                 sent_correlation_id(&frame)
             })
             .collect();
@@ -128,14 +139,14 @@ mod tests {
     #[test]
     fn given_full_pipeline_when_checking_should_refuse_more() {
         let mut state = ConnectionState::new(1);
-        state.encode(ListTopicsRequest {}.into(), Some(())).unwrap();
+        state.encode(ListTopicsRequest {}.into(), Some(()), Instant::now()).unwrap();
         assert!(!state.can_send());
     }
 
     #[test]
     fn given_untracked_request_when_encoding_should_not_count_it_in_flight() {
         let mut state = ConnectionState::<()>::new(1);
-        state.encode(ListTopicsRequest {}.into(), None).unwrap();
+        state.encode(ListTopicsRequest {}.into(), None, Instant::now()).unwrap();
         assert!(state.can_send());
     }
 }

@@ -26,6 +26,10 @@ use crate::record::{ConsumerRecord, TopicPartition};
 /// metadata.
 const CONSUMER_IN_FLIGHT_MAX: usize = 4;
 
+/// How long past its expected answer time a request may stay unanswered before its connection
+/// is given up as hung.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Where to move a partition's position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeekTarget {
@@ -91,6 +95,10 @@ pub struct ConsumerCore {
     metadata_wanted: bool,
     metadata_in_flight: bool,
     metadata_not_before: Instant,
+    /// The latest `now` the I/O layer passed in: timers at or before it are already due, so
+    /// they are not reported by `next_timeout` (work that waits on a response, not on time,
+    /// must not make the I/O layer spin).
+    now: Instant,
 }
 
 impl ConsumerCore {
@@ -109,6 +117,7 @@ impl ConsumerCore {
             metadata_wanted: false,
             metadata_in_flight: false,
             metadata_not_before: now,
+            now,
         }
     }
 
@@ -226,11 +235,27 @@ impl ConsumerCore {
             .filter(|s| !s.fetch_in_flight && !s.seek_in_flight)
             .map(|s| s.not_before)
             .min();
-        [metadata, partitions].into_iter().flatten().min()
+        let limit = self.config.fetch_wait_max + REQUEST_TIMEOUT;
+        let hung =
+            self.connections.values().filter_map(|c| c.oldest_sent_at()).min().map(|t| t + limit);
+        [metadata, partitions, hung].into_iter().flatten().filter(|t| *t > self.now).min()
+    }
+
+    /// Connections with a request unanswered for longer than the fetch wait plus
+    /// [`REQUEST_TIMEOUT`]: the broker is hung or the network lost the answer. The I/O layer
+    /// closes each and calls [`handle_connection_lost`](Self::handle_connection_lost).
+    pub fn timed_out_connections(&self, now: Instant) -> Vec<Endpoint> {
+        let limit = self.config.fetch_wait_max + REQUEST_TIMEOUT;
+        self.connections
+            .iter()
+            .filter(|(_, c)| c.oldest_sent_at().is_some_and(|sent| now >= sent + limit))
+            .map(|(endpoint, _)| endpoint.clone())
+            .collect()
     }
 
     /// The next frame to write, if any is due. Call until it returns `None`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        self.now = self.now.max(now);
         if self.metadata_wanted && !self.metadata_in_flight && now >= self.metadata_not_before {
             let endpoint = self.router.bootstrap().clone();
             let connection = connection(&mut self.connections, &endpoint);
@@ -238,9 +263,11 @@ impl ConsumerCore {
                 let mut topics: Vec<String> =
                     self.partitions.keys().map(|p| p.topic.to_string()).collect();
                 topics.dedup();
-                if let Ok(frame) =
-                    connection.encode(MetadataRequest { topics }.into(), Some(InFlight::Metadata))
-                {
+                if let Ok(frame) = connection.encode(
+                    MetadataRequest { topics }.into(),
+                    Some(InFlight::Metadata),
+                    now,
+                ) {
                     self.metadata_wanted = false;
                     self.metadata_in_flight = true;
                     return Some(Transmit { endpoint, frame });
@@ -387,7 +414,7 @@ impl ConsumerCore {
                 .collect(),
         };
         let connection = connection(&mut self.connections, &endpoint);
-        match connection.encode(request.into(), Some(InFlight::ListOffsets(queries))) {
+        match connection.encode(request.into(), Some(InFlight::ListOffsets(queries)), now) {
             Ok(frame) => Some(Transmit { endpoint, frame }),
             Err((error, _)) => {
                 self.errors.push_back(error);
@@ -425,7 +452,7 @@ impl ConsumerCore {
                 .collect(),
         };
         let connection = connection(&mut self.connections, &endpoint);
-        match connection.encode(request.into(), Some(InFlight::Fetch(fetched))) {
+        match connection.encode(request.into(), Some(InFlight::Fetch(fetched)), now) {
             Ok(frame) => {
                 self.fetching.insert(endpoint.clone());
                 Some(Transmit { endpoint, frame })
@@ -694,3 +721,7 @@ fn record_bytes(record: &ConsumerRecord) -> usize {
 fn not_assigned(partition: &TopicPartition) -> ClientError {
     ClientError::NotAssigned { topic: partition.topic.to_string(), partition: partition.partition }
 }
+
+#[cfg(test)]
+#[path = "consumer_core_tests.rs"]
+mod tests;

@@ -26,6 +26,31 @@ pub use endpoint::Endpoint;
 pub use response_reader::ResponseReader;
 
 use sluice_proto::frame::OutgoingFrame;
+use sluice_proto::message::Response;
+
+/// What a connection's reader reports to the layer that owns the core. `generation` tells a
+/// live connection from one already replaced, whose late events must be ignored.
+#[derive(Debug)]
+pub enum IoEvent {
+    /// A whole response arrived.
+    Response {
+        /// The connection's endpoint.
+        endpoint: Endpoint,
+        /// Which connection to that endpoint.
+        generation: u64,
+        /// The decoded response.
+        response: Response,
+    },
+    /// The connection ended, or its byte stream could not be decoded.
+    Closed {
+        /// The connection's endpoint.
+        endpoint: Endpoint,
+        /// Which connection to that endpoint.
+        generation: u64,
+        /// Why, for error messages.
+        reason: String,
+    },
+}
 
 /// A frame the core wants written to an endpoint.
 #[derive(Debug)]

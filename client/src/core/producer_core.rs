@@ -31,6 +31,10 @@ use crate::record::{ProducerRecord, RecordMetadata, TopicPartition};
 const REQUEST_BATCH_BYTES_MAX: usize = 8 * 1024 * 1024;
 const _: () = assert!(REQUEST_BATCH_BYTES_MAX < sluice_proto::limits::FRAME_BYTES_MAX);
 
+/// How much longer than the request timeout given to the broker the client waits for an
+/// answer before it gives the connection up.
+pub const REQUEST_TIMEOUT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The outcome of one record.
 #[derive(Debug)]
 pub struct Completion<T> {
@@ -75,6 +79,9 @@ pub struct ProducerCore<T> {
     completions: VecDeque<Completion<T>>,
     flushing: bool,
     backoff: Backoff,
+    /// The latest `now` passed in: timers at or before it are already due and not reported by
+    /// `next_timeout`, so work that waits on a response never makes the I/O layer spin.
+    now: Instant,
 }
 
 impl<T> ProducerCore<T> {
@@ -104,6 +111,7 @@ impl<T> ProducerCore<T> {
                 initial: config.retry_backoff_initial,
                 max: config.retry_backoff_max,
             },
+            now,
             config,
         })
     }
@@ -137,8 +145,22 @@ impl<T> ProducerCore<T> {
             && self.in_flight_partitions.is_empty()
     }
 
+    /// Connections with a request unanswered for longer than the request timeout plus
+    /// [`REQUEST_TIMEOUT_GRACE`]: the broker is hung or the network lost the answer. The I/O
+    /// layer closes each and calls [`handle_connection_lost`](Self::handle_connection_lost), so
+    /// their batches are retried or fail by the delivery timeout.
+    pub fn timed_out_connections(&self, now: Instant) -> Vec<Endpoint> {
+        let limit = self.config.request_timeout + REQUEST_TIMEOUT_GRACE;
+        self.connections
+            .iter()
+            .filter(|(_, c)| c.oldest_sent_at().is_some_and(|sent| now >= sent + limit))
+            .map(|(endpoint, _)| endpoint.clone())
+            .collect()
+    }
+
     /// The next frame to write, if any is due at `now`. Call until it returns `None`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        self.now = self.now.max(now);
         self.expire(now);
         if let Some(transmit) = self.metadata_transmit(now) {
             return Some(transmit);
@@ -172,7 +194,14 @@ impl<T> ProducerCore<T> {
         let metadata =
             (self.metadata_wanted && !self.metadata_in_flight).then_some(self.metadata_not_before);
         let waiting = self.waiting.front().map(|w| w.since + self.config.delivery_timeout);
-        [linger, retry, metadata, waiting].into_iter().flatten().min()
+        let limit = self.config.request_timeout + REQUEST_TIMEOUT_GRACE;
+        let hung =
+            self.connections.values().filter_map(|c| c.oldest_sent_at()).min().map(|t| t + limit);
+        [linger, retry, metadata, waiting, hung]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > self.now)
+            .min()
     }
 
     /// A response arrived on `endpoint`. An error means the stream is out of step: close the
@@ -271,7 +300,7 @@ impl<T> ProducerCore<T> {
         }
         let request =
             MetadataRequest { topics: self.topics.iter().map(|t| t.to_string()).collect() };
-        let frame = connection.encode(request.into(), Some(InFlight::Metadata)).ok()?;
+        let frame = connection.encode(request.into(), Some(InFlight::Metadata), now).ok()?;
         self.metadata_wanted = false;
         self.metadata_in_flight = true;
         Some(Transmit { endpoint, frame })
@@ -407,7 +436,7 @@ impl<T> ProducerCore<T> {
             .entry(endpoint.clone())
             .or_insert_with(|| ConnectionState::new(in_flight_max));
         if self.config.acks == Acks::None {
-            let encoded = connection.encode(body, None);
+            let encoded = connection.encode(body, None, now);
             match encoded.map_err(|(error, _)| error) {
                 Ok(frame) => {
                     for batch in batches {
@@ -428,7 +457,7 @@ impl<T> ProducerCore<T> {
             }
             // The batches travel with the request token; the frame holds its own references to
             // their bytes.
-            let frame_or_batches = encode_produce(connection, body, batches);
+            let frame_or_batches = encode_produce(connection, body, batches, now);
             match frame_or_batches {
                 Ok(frame) => Some(Transmit { endpoint, frame }),
                 Err((batches, error)) => {
@@ -589,13 +618,14 @@ fn encode_produce<T>(
     connection: &mut ConnectionState<InFlight<T>>,
     body: RequestBody,
     batches: Vec<SealedBatch<T>>,
+    now: Instant,
 ) -> std::result::Result<sluice_proto::frame::OutgoingFrame, EncodeFailure<T>> {
-    connection.encode(body, Some(InFlight::Produce(batches))).map_err(
-        |(error, token)| match token {
+    connection.encode(body, Some(InFlight::Produce(batches)), now).map_err(|(error, token)| {
+        match token {
             Some(InFlight::Produce(batches)) => (batches, error),
             _ => unreachable!("the token given back is the one passed in"),
-        },
-    )
+        }
+    })
 }
 
 #[cfg(test)]
