@@ -76,9 +76,10 @@ async fn read_requests(
         let frame = match decoder.decode_mut(&mut buffer) {
             Ok(Some(frame)) => frame,
             Ok(None) => {
-                // Grow by at least what the pending frame still needs, so a large frame is
-                // read in few calls and never copied between buffers.
-                let wanted = pending_frame_bytes(&buffer).max(READ_CHUNK_BYTES);
+                // The decoder has reserved room for the rest of a pending frame (up to its
+                // reserve-ahead bound): read into all of it, so a large frame arrives in few
+                // calls and is never copied between buffers.
+                let wanted = (buffer.capacity() - buffer.len()).max(READ_CHUNK_BYTES);
                 let filled = buffer.len();
                 buffer.resize(filled + wanted, 0);
                 let read = futures_lite::future::or(
@@ -125,14 +126,4 @@ async fn read_requests(
         })
         .detach();
     }
-}
-
-/// Bytes still missing from the frame at the front of `buffer`, once its length prefix is
-/// there (the decoder has already refused a prefix over the frame limit).
-fn pending_frame_bytes(buffer: &[u8]) -> usize {
-    const LENGTH_FIELD_BYTES: usize = 4;
-    let Some(prefix) = buffer.get(..LENGTH_FIELD_BYTES) else { return 0 };
-    let length = u32::from_le_bytes(prefix.try_into().expect("4 bytes")) as usize;
-    (LENGTH_FIELD_BYTES + length.min(sluice_proto::limits::FRAME_BYTES_MAX))
-        .saturating_sub(buffer.len())
 }
