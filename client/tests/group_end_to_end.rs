@@ -258,8 +258,14 @@ fn given_a_member_stalled_past_its_session_when_it_polls_again_should_rejoin_and
     drive(&mut [&mut stalled], &mut seen, |_, seen| distinct(seen) == 60);
     stalled.commit_sync().unwrap();
     let first_id = stalled.member_id().to_owned();
-    // The application stalls (a long GC pause, a slow batch) past its 1 s session.
-    std::thread::sleep(Duration::from_millis(1600));
+    // The application stalls (a long GC pause, a slow batch) past its 1 s session: it makes no
+    // call until the coordinator has removed it, which this test watches from outside.
+    let admin = Admin::connect(&broker.address).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while admin.describe_group(GROUP).unwrap().members.iter().any(|m| m.member_id == first_id) {
+        assert!(std::time::Instant::now() < deadline, "the stalled member was never removed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     produce(&broker, "after");
     drive(&mut [&mut stalled], &mut seen, |_, seen| distinct(seen) == 120);
     assert_ne!(stalled.member_id(), first_id, "removed, so it joined again as a new member");
