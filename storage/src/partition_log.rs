@@ -27,7 +27,7 @@ use crate::index::IndexKind;
 use crate::recovery::recover_segments;
 use crate::retention::{segments_to_delete, SegmentFacts};
 use crate::segment::batch_scan::read_chunk;
-use crate::segment::dma_appender::write_blocks;
+use crate::segment::dma_appender::{write_blocks, BytesLocation};
 use crate::segment::log_segment::prepare_active_file;
 use crate::segment::{segment_file_name, Segment};
 
@@ -60,6 +60,8 @@ pub struct LogStats {
     pub writes: u64,
     /// fdatasync calls on log segments.
     pub fdatasyncs: u64,
+    /// Reads that found their bytes in a write still in flight and waited for it.
+    pub reads_waiting_for_writes: u64,
 }
 
 /// A partition's segmented log. Cheap to clone: clones share the log.
@@ -518,27 +520,32 @@ impl LogInner {
     /// Writes the active segment's pending bytes. Holds the I/O permit.
     async fn write_active_locked(&self) -> StorageResult<()> {
         let (file, path, write, upto) = {
-            let state = self.state.borrow();
-            let active = state.active();
-            let appender = active.appender.as_ref().expect("active segment has an appender");
-            match appender.prepare_write(&active.file) {
+            let mut state = self.state.borrow_mut();
+            let active = state.active_mut();
+            let (file, upto) = (active.file.clone(), active.next_offset);
+            let appender = active.appender.as_mut().expect("active segment has an appender");
+            match appender.prepare_write(&file) {
                 None => return Ok(()),
-                Some(write) => {
-                    (active.file.clone(), active.log_path.clone(), write, active.next_offset)
-                }
+                Some(write) => (file, active.log_path.clone(), write, upto),
             }
         };
-        match write_blocks(&file, &path, write).await {
+        let written = write_blocks(&file, &path, write).await;
+        let mut state = self.state.borrow_mut();
+        let appender = state.active_mut().appender.as_mut().expect("still active");
+        match written {
             Ok(end) => {
-                let mut state = self.state.borrow_mut();
-                state.active_mut().appender.as_mut().expect("still active").complete_write(end);
+                appender.complete_write(end);
                 assert!(upto >= state.written_end_offset, "written end never goes back");
                 state.written_end_offset = upto;
                 state.stats.writes += 1;
                 state.check_invariants();
                 Ok(())
             }
-            Err(e) => Err(self.fail(e)),
+            Err(e) => {
+                appender.fail_write();
+                drop(state);
+                Err(self.fail(e))
+            }
         }
     }
 
@@ -788,7 +795,7 @@ impl LogInner {
             if want == 0 {
                 break;
             }
-            let (file, path, disk_end) = {
+            let disk = {
                 let state = self.state.borrow();
                 let segment = state.segment_by_base(base).ok_or_else(|| self.gone(base))?;
                 if let Some((chunk_at, chunk)) = &segment.read_ahead {
@@ -802,19 +809,37 @@ impl LogInner {
                         continue;
                     }
                 }
-                let disk_end = match &segment.appender {
-                    Some(appender) => appender.buffer_position(),
-                    None => segment.log_bytes,
+                let location = match &segment.appender {
+                    Some(appender) => appender.locate(at),
+                    None => BytesLocation::Disk { end: segment.log_bytes },
                 };
-                if at >= disk_end {
-                    let appender = segment.appender.as_ref().ok_or_else(|| self.gone(base))?;
-                    let copied = appender
-                        .copy_buffered(at, want)
-                        .ok_or_else(|| self.corrupt(base, at, "read past the segment end"))?;
-                    out.extend_from_slice(&copied);
-                    continue;
+                match location {
+                    BytesLocation::Disk { end } => {
+                        Some((segment.file.clone(), segment.log_path.clone(), end))
+                    }
+                    BytesLocation::Buffer => {
+                        let appender = segment.appender.as_ref().ok_or_else(|| self.gone(base))?;
+                        let copied = appender
+                            .copy_buffered(at, want)
+                            .ok_or_else(|| self.corrupt(base, at, "read past the segment end"))?;
+                        out.extend_from_slice(&copied);
+                        continue;
+                    }
+                    BytesLocation::Lost => {
+                        let reason =
+                            state.failed.clone().unwrap_or_else(|| "a write failed".into());
+                        return Err(StorageError::LogFailed { path: self.dir.clone(), reason });
+                    }
+                    BytesLocation::InFlight => None,
                 }
-                (segment.file.clone(), segment.log_path.clone(), disk_end)
+            };
+            let Some((file, path, disk_end)) = disk else {
+                // The write holds the I/O permit until it completes, so once the permit is
+                // ours the bytes are on disk. A reader that holds the permit itself
+                // (truncation) never gets here: no write is in flight while it holds it.
+                self.state.borrow_mut().stats.reads_waiting_for_writes += 1;
+                drop(self.lock_io().await?);
+                continue;
             };
             let read_len = (want as u64).max(self.config.read_ahead_bytes).min(disk_end - at);
             let chunk =

@@ -374,3 +374,35 @@ fn given_tailing_consumer_when_reading_each_batch_after_append_should_never_touc
         }
     });
 }
+
+#[test]
+fn given_a_write_in_flight_when_reading_its_bytes_should_wait_for_it_and_return_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = LogConfig { write_behind_bytes: 4096, ..small_config(FlushPolicy::Never) };
+        // No cache: every read goes to the appender or the disk.
+        let log = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        let mut waited = false;
+        // Bounded: each round appends one batch; the write-behind starts on the first.
+        for seed in 0..64u64 {
+            let outcome = log.append(make_batch(8, 1000, seed as i64, seed)).await.unwrap();
+            // Let the write-behind task take the buffer and start its write, then read the
+            // batch it carries.
+            futures_lite::future::yield_now().await;
+            let bytes = log.read(outcome.base_offset, 1).await.unwrap();
+            let batches = split_batches(&bytes);
+            assert_eq!(
+                i64::from_be_bytes(batches[0][..8].try_into().unwrap()),
+                outcome.base_offset
+            );
+            assert!(body_matches(batches[0], seed), "batch {seed} reads back intact");
+            if log.stats().reads_waiting_for_writes > 0 {
+                waited = true;
+                break;
+            }
+        }
+        assert!(waited, "some read found its bytes in a write in flight");
+        log.close().await.unwrap();
+    });
+}

@@ -99,7 +99,7 @@ impl Segment {
             remove_file(&dir.join(segment_file_name(base_offset, kind.extension()))).await?;
         }
         let mut segment = Segment::new(base_offset, log_path, Rc::new(file));
-        segment.appender = Some(DmaAppender::new(0, Vec::new()));
+        segment.appender = Some(DmaAppender::new(&segment.file, 0, &[]));
         segment.preallocated_bytes = preallocate_bytes;
         Ok(segment)
     }
@@ -119,7 +119,7 @@ impl Segment {
         assert_eq!(header.base_offset, self.next_offset, "batches are appended in offset order");
         let appender = self.appender.as_mut().expect("appends go to the active segment");
         assert_eq!(appender.end(), self.log_bytes, "appender and segment agree on the end");
-        appender.push(batch);
+        appender.push(&self.file, batch);
         let position = self.log_bytes;
         self.record_batch(position, header, index_interval_bytes);
     }
@@ -258,5 +258,5 @@ pub async fn prepare_active_file(
             reason: "tail block shorter than the file claims".into(),
         });
     }
-    Ok(DmaAppender::new(log_bytes, tail))
+    Ok(DmaAppender::new(file, log_bytes, &tail))
 }
