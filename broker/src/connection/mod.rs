@@ -11,13 +11,13 @@
 
 pub mod request_entry;
 mod response_writer;
+mod socket_read;
 
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures_lite::AsyncReadExt;
 use glommio::channels::local_channel;
 use glommio::net::TcpStream;
 use glommio::sync::Semaphore;
@@ -65,7 +65,7 @@ pub async fn serve(shard: Rc<ShardContext>, stream: TcpStream) {
 
 async fn read_requests(
     shard: &Rc<ShardContext>,
-    mut stream: TcpStream,
+    stream: TcpStream,
     tx: &Rc<local_channel::LocalSender<Outgoing>>,
     budget: &Rc<Semaphore>,
 ) {
@@ -79,11 +79,11 @@ async fn read_requests(
                 // The decoder has reserved room for the rest of a pending frame (up to its
                 // reserve-ahead bound): read into all of it, so a large frame arrives in few
                 // calls and is never copied between buffers.
-                let wanted = (buffer.capacity() - buffer.len()).max(READ_CHUNK_BYTES);
-                let filled = buffer.len();
-                buffer.resize(filled + wanted, 0);
+                if buffer.capacity() - buffer.len() < READ_CHUNK_BYTES {
+                    buffer.reserve(READ_CHUNK_BYTES);
+                }
                 let read = futures_lite::future::or(
-                    async { Some(stream.read(&mut buffer[filled..]).await) },
+                    async { Some(socket_read::read_into_spare(&stream, &mut buffer).await) },
                     async {
                         shard.shutdown.triggered().await;
                         None
@@ -91,11 +91,8 @@ async fn read_requests(
                 )
                 .await;
                 match read {
-                    Some(Ok(0)) | None => {
-                        buffer.truncate(filled);
-                        return;
-                    }
-                    Some(Ok(n)) => buffer.truncate(filled + n),
+                    Some(Ok(0)) | None => return,
+                    Some(Ok(_)) => {}
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "read failed; closing");
                         return;
