@@ -9,6 +9,7 @@
 //! The socket is used through two descriptors (one dup'ed), one per task, so reading and
 //! writing proceed independently without sharing a lock.
 
+mod read_room;
 pub mod request_entry;
 mod response_writer;
 mod socket_read;
@@ -26,8 +27,6 @@ use sluice_proto::frame::FrameDecoder;
 use crate::shard::ShardContext;
 use response_writer::{Outgoing, ResponseWriter};
 
-/// Bytes read from the socket per read call when no frame size is known yet.
-const READ_CHUNK_BYTES: usize = 64 * 1024;
 /// Responses queued for the writer before request tasks wait for it.
 const RESPONSE_QUEUE_CAPACITY: usize = 256;
 /// How long the writer waits for a stalled client before giving up on the connection.
@@ -71,7 +70,8 @@ async fn read_requests(
 ) {
     let budget_bytes = shard.shared.config.connection_inflight_bytes as u64;
     let mut decoder = FrameDecoder::new();
-    let mut buffer = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut room = read_room::ReadRoom::default();
+    let mut buffer = BytesMut::with_capacity(room.bytes());
     loop {
         let frame = match decoder.decode_mut(&mut buffer) {
             Ok(Some(frame)) => frame,
@@ -79,9 +79,10 @@ async fn read_requests(
                 // The decoder has reserved room for the rest of a pending frame (up to its
                 // reserve-ahead bound): read into all of it, so a large frame arrives in few
                 // calls and is never copied between buffers.
-                if buffer.capacity() - buffer.len() < READ_CHUNK_BYTES {
-                    buffer.reserve(READ_CHUNK_BYTES);
+                if buffer.capacity() - buffer.len() < room.bytes() {
+                    buffer.reserve(room.bytes());
                 }
+                let spare = buffer.capacity() - buffer.len();
                 let read = futures_lite::future::or(
                     async { Some(socket_read::read_into_spare(&stream, &mut buffer).await) },
                     async {
@@ -92,7 +93,7 @@ async fn read_requests(
                 .await;
                 match read {
                     Some(Ok(0)) | None => return,
-                    Some(Ok(_)) => {}
+                    Some(Ok(n)) => room.after_read(spare, n),
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "read failed; closing");
                         return;
