@@ -125,8 +125,8 @@ impl<T> ProducerCore<T> {
     /// arrives later through [`poll_completion`](Self::poll_completion).
     pub fn send(&mut self, record: ProducerRecord, token: T, now: Instant, wall_clock_ms: i64) {
         let timestamp_ms = record.timestamp_ms.unwrap_or(wall_clock_ms);
-        if self.metadata.partition_count(&record.topic).is_some() {
-            self.append(record, token, timestamp_ms, now);
+        if let Some(count) = self.metadata.partition_count(&record.topic) {
+            self.append(record, token, timestamp_ms, count, now);
         } else {
             self.want_metadata(record.topic.clone());
             self.waiting.push_back(Waiting { record, token, timestamp_ms, since: now });
@@ -249,9 +249,15 @@ impl<T> ProducerCore<T> {
         }
     }
 
-    fn append(&mut self, record: ProducerRecord, token: T, timestamp_ms: i64, now: Instant) {
-        let count =
-            self.metadata.partition_count(&record.topic).expect("callers check the topic is known");
+    /// `count`: the topic's partition count, which the caller has just looked up.
+    fn append(
+        &mut self,
+        record: ProducerRecord,
+        token: T,
+        timestamp_ms: i64,
+        count: u32,
+        now: Instant,
+    ) {
         let partition = match (record.partition, &record.key) {
             (Some(partition), _) if partition < count => partition,
             (Some(partition), _) => {
@@ -356,8 +362,8 @@ impl<T> ProducerCore<T> {
         }
         let waiting = std::mem::take(&mut self.waiting);
         for waiting in waiting {
-            if self.metadata.partition_count(&waiting.record.topic).is_some() {
-                self.append(waiting.record, waiting.token, waiting.timestamp_ms, now);
+            if let Some(count) = self.metadata.partition_count(&waiting.record.topic) {
+                self.append(waiting.record, waiting.token, waiting.timestamp_ms, count, now);
             } else {
                 self.waiting.push_back(waiting);
             }
