@@ -142,7 +142,7 @@ fn result_json(result: &RunResult) -> Value {
             "lag_ms_max": result.lag_ns_max as f64 / 1e6,
             "unsent_msgs": result.unsent_msgs,
         },
-        "partitions": result.layout.partition_addrs.len(),
+        "partitions": result.layout.partitions(),
         "timeline": timeline,
     })
 }
