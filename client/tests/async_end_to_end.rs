@@ -83,7 +83,7 @@ fn given_callback_sends_when_acknowledged_should_call_each_callback_once_with_it
                 .unwrap();
         }
         producer.flush().await.unwrap();
-        let outcomes = outcomes.borrow();
+        let outcomes = outcomes.take();
         assert_eq!(outcomes.len(), 3_000, "every callback ran exactly once");
         let mut last = [-1i64; 3];
         for (i, written) in outcomes.iter() {
@@ -93,7 +93,6 @@ fn given_callback_sends_when_acknowledged_should_call_each_callback_once_with_it
             last[partition] = written.offset;
         }
         assert_eq!(last, [999, 999, 999]);
-        drop(outcomes);
         producer.close().await.unwrap();
     });
     executor.unwrap().join().unwrap();
