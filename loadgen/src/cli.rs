@@ -60,9 +60,9 @@ pub struct Args {
     /// How long a partition's batch may wait to fill before it is sent (the SDK's linger).
     #[arg(long, default_value_t = 0.0, value_name = "MS")]
     pub linger_ms: f64,
-    /// Produce requests in flight per producer connection (the SDK's
-    /// in_flight_per_connection_max). The SDK keeps one batch per partition in flight, so
-    /// values above 1 matter when a connection carries several partitions.
+    /// Produce requests in flight per producer connection, and batches in flight per
+    /// partition (the SDK's in_flight_per_connection_max and in_flight_per_partition_max; the
+    /// latter above 1 lets a retried batch land after a later one, as in Kafka).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub max_in_flight: u32,
     /// Bytes of records one producer may hold unacknowledged before `send` waits (the SDK's

@@ -171,6 +171,9 @@ impl RunConfig {
             buffer_bytes_max,
             buffer_full: BufferFullPolicy::WaitForever,
             in_flight_per_connection_max: self.max_in_flight as usize,
+            // A load generator measures the pipeline depth it is given, on one partition too;
+            // it gives up the SDK's default strict per-partition order across retries.
+            in_flight_per_partition_max: self.max_in_flight as usize,
             sticky_seed: self.seed,
             ..ProducerConfig::default()
         }
