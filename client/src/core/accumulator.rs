@@ -107,12 +107,17 @@ impl<T> Accumulator<T> {
                 sealed.push(partition.clone());
             }
         }
-        let batch_bytes_max = self.batch_bytes_max;
-        let open = self.open.entry(partition.clone()).or_insert_with(|| OpenBatch {
-            builder: BatchBuilder::with_capacity(batch_bytes_max.min(64 * 1024)),
-            entries: Vec::new(),
-            opened_at: now,
-        });
+        // The common case, an open batch to append to, clones no partition name (an atomic
+        // reference count pair per record).
+        if !self.open.contains_key(&partition) {
+            let open = OpenBatch {
+                builder: BatchBuilder::with_capacity(self.batch_bytes_max.min(64 * 1024)),
+                entries: Vec::new(),
+                opened_at: now,
+            };
+            self.open.insert(partition.clone(), open);
+        }
+        let open = self.open.get_mut(&partition).expect("inserted above if missing");
         match open.builder.append_with_headers(timestamp_ms, key, value, &headers) {
             Ok(()) => {}
             Err(error) => {
