@@ -209,6 +209,10 @@ async fn drive(
     let mut flush_waiters: Vec<oneshot::Sender<()>> = Vec::new();
     let mut closing = false;
     loop {
+        // Outcomes of the responses just handled go out before this turn's writes, whose
+        // completions can take a trip through the reactor: an acknowledgement is not held back
+        // behind the next request.
+        deliver_completions(&mut core, &gate);
         let now = Instant::now();
         for _ in 0..TRANSMITS_PER_TURN_MAX {
             let Some(transmit) = core.poll_transmit(now) else { break };
@@ -220,10 +224,9 @@ async fn drive(
             transport.close(&endpoint);
             core.handle_connection_lost(&endpoint, "no response within the request timeout", now);
         }
-        while let Some(completion) = core.poll_completion() {
-            gate.signal(completion.buffered_bytes as u64);
-            completion.token.complete(completion.result);
-        }
+        // Acks::None records complete when their request is encoded; they are reported here,
+        // once the writes above have gone out.
+        deliver_completions(&mut core, &gate);
         if core.is_idle() {
             for waiter in flush_waiters.drain(..) {
                 waiter.send(());
@@ -258,6 +261,14 @@ async fn drive(
             let Some(Some(event)) = future::poll_once(events.recv()).await else { break };
             handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing, clock);
         }
+    }
+}
+
+/// Returns each completed record's buffer room and delivers its outcome.
+fn deliver_completions(core: &mut ProducerCore<DeliveryToken>, gate: &Semaphore) {
+    while let Some(completion) = core.poll_completion() {
+        gate.signal(completion.buffered_bytes as u64);
+        completion.token.complete(completion.result);
     }
 }
 
