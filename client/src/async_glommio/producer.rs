@@ -112,6 +112,9 @@ impl AsyncProducer {
     /// record's partition and offset (offset -1 under [`Acks::None`](crate::Acks::None), right
     /// after the request is written), with the error that failed it, or with
     /// [`ClientError::Closed`] if the producer stopped before the record completed.
+    ///
+    /// The callback runs on the producer's driver task, between its reads and writes: keep it
+    /// short (record a figure, push to a queue), as every other record waits for it.
     pub async fn send_with_callback(
         &self,
         record: ProducerRecord,
