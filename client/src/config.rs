@@ -43,6 +43,13 @@ pub struct ProducerConfig {
     pub retry_backoff_max: Duration,
     /// Requests one connection may have awaiting a response.
     pub in_flight_per_connection_max: usize,
+    /// Batches of one partition that may be awaiting a response at once. With 1 (the
+    /// default) a partition's records are stored in `send` order even across retries. Above 1
+    /// a single partition is pipelined (throughput no longer waits a round trip per batch),
+    /// but a batch that fails and is retried while a later batch of its partition succeeds is
+    /// stored after it, as in Kafka with `max.in.flight.requests.per.connection > 1` and no
+    /// idempotence. Retried batches are still resent in the order they were sealed.
+    pub in_flight_per_partition_max: usize,
     /// Produce request timeout passed to the broker.
     pub request_timeout: Duration,
     /// Send each partition's batches straight to its owning shard (from metadata) rather than
@@ -76,6 +83,7 @@ impl Default for ProducerConfig {
             retry_backoff_initial: Duration::from_millis(20),
             retry_backoff_max: Duration::from_secs(1),
             in_flight_per_connection_max: 8,
+            in_flight_per_partition_max: 1,
             request_timeout: Duration::from_secs(30),
             shard_aware: true,
             idempotence: None,
@@ -106,6 +114,9 @@ impl ProducerConfig {
         }
         if self.in_flight_per_connection_max == 0 {
             return invalid("in_flight_per_connection_max must be at least 1");
+        }
+        if self.in_flight_per_partition_max == 0 {
+            return invalid("in_flight_per_partition_max must be at least 1");
         }
         Ok(())
     }

@@ -94,6 +94,11 @@
 //!     .expect("produced");
 //! ```
 //!
+//! `send` gives one future per record; to learn each outcome the moment it is known (records of
+//! different partitions are acknowledged in any order), use
+//! [`async_glommio::AsyncProducer::send_with_callback`]. Wrap an executor's work in
+//! [`async_glommio::with_reactor_tick`] (glommio 0.9 can miss io_uring wake-ups).
+//!
 //! ## Consumer groups
 //!
 //! [`blocking::GroupConsumer::subscribe`] joins a group; the broker's coordinator assigns

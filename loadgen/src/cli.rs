@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::config::{parse_acks, parse_cores, parse_flush_policy, RunConfig};
+use crate::config::{parse_acks, parse_cores, parse_flush_policy, BatchLimits, RunConfig};
 use crate::error::ConfigError;
-use crate::schedule::BatchLimits;
 use crate::sweep::SweepSpec;
 use crate::workload::{KeyDistribution, MessageSizes};
 
@@ -16,7 +15,10 @@ use crate::workload::{KeyDistribution, MessageSizes};
 /// With `--rate` the run is open loop: sends are scheduled at fixed intervals and latency is
 /// counted from each message's intended send time, so a broker stall is charged to every
 /// message it delayed (no coordinated omission). Without `--rate` it is closed loop: every
-/// producer keeps `--max-in-flight` full batches outstanding, measuring peak throughput.
+/// producer hands records to the SDK as fast as it accepts them, measuring peak throughput.
+///
+/// Producers and consumers are `sluice-client`'s glommio `AsyncProducer` and `AsyncConsumer`:
+/// the batching, routing and pipelining measured are what applications get.
 #[derive(Debug, Parser)]
 #[command(name = "sluice-loadgen", version, about, long_about = None)]
 pub struct Args {
@@ -45,18 +47,28 @@ pub struct Args {
     /// Keys: none, uniform:K or zipf:K:S.
     #[arg(long, default_value = "none", value_name = "DIST")]
     pub keys: String,
-    /// Most value bytes per batch.
+    /// Most bytes per batch, record framing and batch header included (the SDK's
+    /// batch_bytes_max).
     #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
     pub batch_bytes: u64,
-    /// Most messages per batch (default: as many as --batch-bytes allows).
+    /// Most messages per batch: the SDK batches by bytes, so this sets its batch_bytes_max to
+    /// the bytes N messages of the largest --message-size take (key, per-record framing and
+    /// the 61-byte batch header included), if that is below --batch-bytes. Smaller messages
+    /// then fit more than N. Default: as many as --batch-bytes allows.
     #[arg(long, value_name = "N")]
     pub batch_messages: Option<u64>,
-    /// How long a message may wait for its batch to fill (open loop).
+    /// How long a partition's batch may wait to fill before it is sent (the SDK's linger).
     #[arg(long, default_value_t = 0.0, value_name = "MS")]
     pub linger_ms: f64,
-    /// Produce requests in flight per producer.
+    /// Produce requests in flight per producer connection, and batches in flight per
+    /// partition (the SDK's in_flight_per_connection_max and in_flight_per_partition_max; the
+    /// latter above 1 lets a retried batch land after a later one, as in Kafka).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub max_in_flight: u32,
+    /// Bytes of records one producer may hold unacknowledged before `send` waits (the SDK's
+    /// buffer_bytes_max). Default: (--max-in-flight + 1) batches per partition.
+    #[arg(long, value_name = "BYTES")]
+    pub buffer_bytes: Option<u64>,
     /// Acknowledgement level: none, leader or all.
     #[arg(long, default_value = "all", value_name = "ACKS")]
     pub acks: String,
@@ -120,6 +132,7 @@ impl Args {
                 linger_ns: linger.as_nanos() as u64,
             },
             max_in_flight: self.max_in_flight,
+            buffer_bytes: self.buffer_bytes,
             acks: parse_acks(&self.acks)?,
             rate_per_s: self.rate,
             duration: seconds("--duration", self.duration)?,

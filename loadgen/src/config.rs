@@ -2,12 +2,58 @@
 
 use std::time::Duration;
 
-use sluice_proto::message::{Acks, FlushPolicy};
+use sluice_client::{Acks, BufferFullPolicy, FlushPolicy, ProducerConfig, ProducerRecord};
+use sluice_proto::record_batch::BatchBuilder;
 
 use crate::error::ConfigError;
-use crate::schedule::BatchLimits;
-use crate::wire::admin::CreateFlushPolicy;
-use crate::workload::{KeyDistribution, MessageSizes};
+use crate::workload::{KeyChooser, KeyDistribution, MessageSizes};
+
+/// Batch header bytes of a RecordBatch v2, before the first record.
+const BATCH_HEADER_BYTES: usize = 61;
+/// Room for a record's timestamp delta to grow within a batch beyond the first record's (a
+/// varlong of up to 2^27 ms takes 4 bytes more than a zero delta).
+const TIMESTAMP_DELTA_SLACK_BYTES: usize = 4;
+
+/// How large a batch may grow and how long its first message may wait for company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Most messages in one batch (`u64::MAX`: as many as `bytes_max` allows).
+    pub messages_max: u64,
+    /// Most encoded bytes in one batch (the SDK's `batch_bytes_max`).
+    pub bytes_max: u64,
+    /// How long a partition's open batch may wait to fill before it is sent; 0 sends at once.
+    pub linger_ns: u64,
+}
+
+impl BatchLimits {
+    /// The batch byte size handed to the SDK: `bytes_max`, or less when `messages_max` asks
+    /// for fewer messages. `messages_max` messages of the largest value (and key) fit it,
+    /// header and per-record framing included, so the SDK seals a batch after that many
+    /// messages of the largest size (more, if messages are smaller).
+    pub fn producer_batch_bytes(&self, value_bytes_max: u64, key_bytes_max: u64) -> usize {
+        let bytes_max = self.bytes_max as usize;
+        if self.messages_max == u64::MAX {
+            return bytes_max;
+        }
+        let key = vec![0u8; key_bytes_max as usize];
+        let value = vec![0u8; value_bytes_max as usize];
+        let key = (key_bytes_max > 0).then_some(&key[..]);
+        let record = BatchBuilder::new().record_encoded_len::<&[u8]>(0, key, Some(&value), &[])
+            + TIMESTAMP_DELTA_SLACK_BYTES;
+        let by_messages =
+            (self.messages_max as usize).saturating_mul(record).saturating_add(BATCH_HEADER_BYTES);
+        bytes_max.min(by_messages)
+    }
+}
+
+/// The flush policy a created topic gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateFlushPolicy {
+    /// The policy.
+    pub policy: FlushPolicy,
+    /// For `Interval`: the interval.
+    pub interval_ms: Option<u64>,
+}
 
 /// Everything one run needs.
 #[derive(Debug, Clone)]
@@ -30,8 +76,11 @@ pub struct RunConfig {
     pub keys: KeyDistribution,
     /// Batch size limits and linger.
     pub batch: BatchLimits,
-    /// Produce requests in flight per producer.
+    /// Produce requests in flight per producer connection.
     pub max_in_flight: u32,
+    /// Bytes a producer may hold unacknowledged (`None`: enough for `max_in_flight + 1`
+    /// batches per partition).
+    pub buffer_bytes: Option<u64>,
     /// Acknowledgement level.
     pub acks: Acks,
     /// Open-loop target rate over all producers (messages per second); `None` is closed loop.
@@ -75,6 +124,9 @@ impl RunConfig {
         {
             return invalid("--batch-messages must be at most 1048576");
         }
+        if self.buffer_bytes == Some(0) {
+            return invalid("--buffer-bytes must be at least 1");
+        }
         if self.duration.is_zero() {
             return invalid("--duration must be positive");
         }
@@ -84,6 +136,47 @@ impl RunConfig {
             }
         }
         Ok(())
+    }
+
+    /// The SDK producer settings these flags map to, for a topic of `partitions` partitions.
+    ///
+    /// Backpressure must reach the producer loop: a full buffer makes `send` wait (never
+    /// fail), which in the open loop puts the producer behind its schedule, and that delay is
+    /// charged to the messages' latency.
+    pub fn producer_config(&self, partitions: u32) -> ProducerConfig {
+        let key_bytes_max = match self.keys {
+            KeyDistribution::None => 0,
+            _ => KeyChooser::key_bytes(0).len() as u64,
+        };
+        let batch_bytes_max =
+            self.batch.producer_batch_bytes(self.sizes.max_bytes(), key_bytes_max);
+        let mut largest =
+            ProducerRecord::new(self.topic.as_str(), vec![0u8; self.sizes.max_bytes() as usize]);
+        if key_bytes_max > 0 {
+            largest = largest.with_key(vec![0u8; key_bytes_max as usize]);
+        }
+        let record_bytes_max = largest.buffered_bytes();
+        let default_buffer = batch_bytes_max
+            .saturating_mul(self.max_in_flight as usize + 1)
+            .saturating_mul(partitions.max(1) as usize);
+        let buffer_bytes_max = self
+            .buffer_bytes
+            .map_or(default_buffer, |b| b as usize)
+            .max(batch_bytes_max)
+            .max(record_bytes_max);
+        ProducerConfig {
+            acks: self.acks,
+            batch_bytes_max,
+            linger: Duration::from_nanos(self.batch.linger_ns),
+            buffer_bytes_max,
+            buffer_full: BufferFullPolicy::WaitForever,
+            in_flight_per_connection_max: self.max_in_flight as usize,
+            // A load generator measures the pipeline depth it is given, on one partition too;
+            // it gives up the SDK's default strict per-partition order across retries.
+            in_flight_per_partition_max: self.max_in_flight as usize,
+            sticky_seed: self.seed,
+            ..ProducerConfig::default()
+        }
     }
 
     /// Whether the run paces sends (open loop).
@@ -178,5 +271,26 @@ mod tests {
         assert!(parse_flush_policy("sometimes").is_err());
         assert_eq!(parse_acks("leader").unwrap(), Acks::Leader);
         assert!(parse_acks("two").is_err());
+    }
+
+    #[test]
+    fn given_a_message_count_when_sizing_batches_should_fit_exactly_that_many_largest_messages() {
+        let limits = BatchLimits { messages_max: 10, bytes_max: 1 << 20, linger_ns: 0 };
+        let bytes = limits.producer_batch_bytes(1024, 0);
+        let mut builder = BatchBuilder::new();
+        let value = vec![7u8; 1024];
+        let mut fitted = 0;
+        while builder.encoded_len()
+            + builder.record_encoded_len::<&[u8]>(0, None, Some(&value), &[])
+            <= bytes
+        {
+            builder.append(0, None, Some(&value)).unwrap();
+            fitted += 1;
+        }
+        assert_eq!(fitted, 10);
+        let unlimited = BatchLimits { messages_max: u64::MAX, ..limits };
+        assert_eq!(unlimited.producer_batch_bytes(1024, 0), 1 << 20);
+        let byte_bound = BatchLimits { bytes_max: 4096, ..limits };
+        assert_eq!(byte_bound.producer_batch_bytes(1024, 20), 4096);
     }
 }

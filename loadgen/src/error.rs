@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use sluice_proto::ErrorCode;
+use sluice_client::ClientError;
 
 /// A flag value that does not parse or is out of range.
 #[derive(Debug, thiserror::Error)]
@@ -38,25 +38,17 @@ pub enum LoadgenError {
     /// A flag was wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The broker could not be reached or the connection broke.
-    #[error("broker {addr}: {source}")]
-    Connect {
-        /// The address tried.
-        addr: String,
-        /// What the OS said.
-        source: io::Error,
-    },
-    /// The broker sent bytes that are not a valid response.
-    #[error("broker sent an invalid response: {0}")]
-    Protocol(String),
-    /// The broker answered an admin request with an error.
-    #[error("broker refused {what}: {code:?} ({})", code.description())]
-    Refused {
-        /// The request that was refused.
+    /// Setting up the topic failed: the broker is unreachable or refused.
+    #[error("{what}: {source}")]
+    Client {
+        /// What was being done.
         what: String,
-        /// The broker's error code.
-        code: ErrorCode,
+        /// What the SDK reported.
+        source: ClientError,
     },
+    /// A topic created for the run did not appear in time.
+    #[error("topic {0} was created but did not appear in time")]
+    TopicNotReady(String),
     /// A worker thread could not start or died.
     #[error("worker: {0}")]
     Worker(String),

@@ -12,7 +12,9 @@ use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
 use glommio::sync::Semaphore;
 use glommio::Task;
 
+use super::delivery_token::DeliveryToken;
 use super::oneshot;
+use super::reactor_tick::with_reactor_tick;
 use super::transport::AsyncTransport;
 use crate::blocking::wall_clock_ms;
 use crate::config::{BufferFullPolicy, ProducerConfig};
@@ -27,7 +29,7 @@ const TRANSMITS_PER_TURN_MAX: usize = 1024;
 const EVENTS_PER_TURN_MAX: usize = 4096;
 
 enum Event {
-    Send(ProducerRecord, oneshot::Sender<Result<RecordMetadata>>),
+    Send(ProducerRecord, DeliveryToken),
     Flush(oneshot::Sender<()>),
     Close,
     Io(IoEvent),
@@ -84,13 +86,47 @@ impl AsyncProducer {
         let (events, receiver) = local_channel::new_unbounded();
         let events = Rc::new(events);
         let transport = AsyncTransport::new(events.clone());
-        let driver = glommio::spawn_local(drive(core, transport, receiver, gate.clone()));
+        // The tick keeps a missed io_uring wake-up from stalling acknowledgements (see
+        // `reactor_tick`).
+        let driver =
+            glommio::spawn_local(with_reactor_tick(drive(core, transport, receiver, gate.clone())));
         Ok(AsyncProducer { events, gate, config, driver: Some(driver) })
     }
 
     /// Queues a record, waiting for buffer room as the configured [`BufferFullPolicy`]
     /// allows.
     pub async fn send(&self, record: ProducerRecord) -> Result<AsyncDelivery> {
+        let units = self.reserve(&record).await?;
+        let (sender, receiver) = oneshot::channel();
+        self.enqueue(record, DeliveryToken::slot(sender), units)?;
+        Ok(AsyncDelivery { receiver })
+    }
+
+    /// Queues a record like [`send`](Self::send), but reports its outcome by calling
+    /// `callback` on this executor as soon as the outcome is known, Kafka style. Records of
+    /// different partitions complete in the order their acknowledgements arrive, not in
+    /// `send` order, which a future per record awaited in order would hide.
+    ///
+    /// An `Err` from this call means the record was not queued and `callback` is dropped
+    /// without being called. Once queued, `callback` is called exactly once: with the
+    /// record's partition and offset (offset -1 under [`Acks::None`](crate::Acks::None), right
+    /// after the request is written), with the error that failed it, or with
+    /// [`ClientError::Closed`] if the producer stopped before the record completed.
+    ///
+    /// The callback runs on the producer's driver task, between its reads and writes: keep it
+    /// short (record a figure, push to a queue), as every other record waits for it.
+    pub async fn send_with_callback(
+        &self,
+        record: ProducerRecord,
+        callback: impl FnOnce(Result<RecordMetadata>) + 'static,
+    ) -> Result<()> {
+        let units = self.reserve(&record).await?;
+        self.enqueue(record, DeliveryToken::callback(Box::new(callback)), units)
+    }
+
+    /// Takes buffer room for `record`, waiting as the buffer-full policy allows; returns the
+    /// units taken.
+    async fn reserve(&self, record: &ProducerRecord) -> Result<u64> {
         let bytes = record.buffered_bytes();
         if bytes > self.config.buffer_bytes_max {
             return Err(ClientError::RecordTooLarge {
@@ -99,31 +135,43 @@ impl AsyncProducer {
             });
         }
         let units = bytes as u64;
-        let acquired = match self.config.buffer_full {
+        // The common case, room available, takes no timer and no wait queue.
+        if matches!(self.gate.try_acquire(units), Ok(true)) {
+            return Ok(units);
+        }
+        match self.config.buffer_full {
             BufferFullPolicy::WaitForever => {
-                self.gate.acquire(units).await.map_err(|_| ClientError::Closed)
+                self.gate.acquire(units).await.map_err(|_| ClientError::Closed)?
             }
             BufferFullPolicy::WaitUpTo(limit) => {
                 let full = ClientError::BufferFull {
                     bytes_max: self.config.buffer_bytes_max,
                     waited_ms: limit.as_millis() as u64,
                 };
-                if matches!(self.gate.try_acquire(units), Ok(true)) {
-                    Ok(())
-                } else if limit.is_zero() {
-                    Err(full)
-                } else {
-                    glommio::timer::timeout(limit, self.gate.acquire(units)).await.map_err(|_| full)
+                if limit.is_zero() {
+                    return Err(full);
                 }
+                glommio::timer::timeout(limit, self.gate.acquire(units)).await.map_err(|_| full)?
             }
-        };
-        acquired?;
-        let (sender, receiver) = oneshot::channel();
-        if self.events.try_send(Event::Send(record, sender)).is_err() {
+        }
+        Ok(units)
+    }
+
+    fn enqueue(&self, record: ProducerRecord, token: DeliveryToken, units: u64) -> Result<()> {
+        if let Err(error) = self.events.try_send(Event::Send(record, token)) {
+            // The caller learns of the failure from this call; the callback must not be called
+            // as well.
+            if let glommio::GlommioError::Closed(glommio::ResourceType::Channel(Event::Send(
+                _,
+                token,
+            ))) = error
+            {
+                token.discard();
+            }
             self.gate.signal(units);
             return Err(ClientError::Closed);
         }
-        Ok(AsyncDelivery { receiver })
+        Ok(())
     }
 
     /// Sends everything buffered now and waits until every record sent so far has completed.
@@ -156,7 +204,7 @@ impl Drop for AsyncProducer {
 }
 
 async fn drive(
-    mut core: ProducerCore<oneshot::Sender<Result<RecordMetadata>>>,
+    mut core: ProducerCore<DeliveryToken>,
     mut transport: AsyncTransport<Event>,
     events: LocalReceiver<Event>,
     gate: Rc<Semaphore>,
@@ -164,6 +212,10 @@ async fn drive(
     let mut flush_waiters: Vec<oneshot::Sender<()>> = Vec::new();
     let mut closing = false;
     loop {
+        // Outcomes of the responses just handled go out before this turn's writes, whose
+        // completions can take a trip through the reactor: an acknowledgement is not held back
+        // behind the next request.
+        deliver_completions(&mut core, &gate);
         let now = Instant::now();
         for _ in 0..TRANSMITS_PER_TURN_MAX {
             let Some(transmit) = core.poll_transmit(now) else { break };
@@ -175,10 +227,9 @@ async fn drive(
             transport.close(&endpoint);
             core.handle_connection_lost(&endpoint, "no response within the request timeout", now);
         }
-        while let Some(completion) = core.poll_completion() {
-            gate.signal(completion.buffered_bytes as u64);
-            completion.token.send(completion.result);
-        }
+        // Acks::None records complete when their request is encoded; they are reported here,
+        // once the writes above have gone out.
+        deliver_completions(&mut core, &gate);
         if core.is_idle() {
             for waiter in flush_waiters.drain(..) {
                 waiter.send(());
@@ -203,26 +254,46 @@ async fn drive(
         let Some(event) = event else { continue };
         // Every sender is held by the producer or the transport; `None` means both are gone.
         let Some(event) = event else { return };
-        handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing);
+        // One clock reading per burst, not per record: every event of the burst is already
+        // queued, so they all happen "now" to within the burst's handling time.
+        let clock = Clock { now: Instant::now(), wall_ms: wall_clock_ms() };
+        handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing, clock);
         // Take what else is already queued without waiting, so a burst of sends is batched
         // before the next transmit pass.
         for _ in 1..EVENTS_PER_TURN_MAX {
             let Some(Some(event)) = future::poll_once(events.recv()).await else { break };
-            handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing);
+            handle_event(event, &mut core, &mut transport, &mut flush_waiters, &mut closing, clock);
         }
     }
 }
 
+/// Returns each completed record's buffer room and delivers its outcome.
+fn deliver_completions(core: &mut ProducerCore<DeliveryToken>, gate: &Semaphore) {
+    while let Some(completion) = core.poll_completion() {
+        gate.signal(completion.buffered_bytes as u64);
+        completion.token.complete(completion.result);
+    }
+}
+
+/// The time of one burst of events: monotonic for the core's timers, wall clock for records
+/// sent without a timestamp.
+#[derive(Clone, Copy)]
+struct Clock {
+    now: Instant,
+    wall_ms: i64,
+}
+
 fn handle_event(
     event: Event,
-    core: &mut ProducerCore<oneshot::Sender<Result<RecordMetadata>>>,
+    core: &mut ProducerCore<DeliveryToken>,
     transport: &mut AsyncTransport<Event>,
     flush_waiters: &mut Vec<oneshot::Sender<()>>,
     closing: &mut bool,
+    clock: Clock,
 ) {
-    let now = Instant::now();
+    let now = clock.now;
     match event {
-        Event::Send(record, sender) => core.send(record, sender, now, wall_clock_ms()),
+        Event::Send(record, token) => core.send(record, token, now, clock.wall_ms),
         Event::Flush(waiter) => {
             core.flush();
             flush_waiters.push(waiter);

@@ -41,6 +41,9 @@ pub struct SealedBatch<T> {
     pub not_before: Instant,
     /// Why the last attempt failed.
     pub last_error: Option<ClientError>,
+    /// Position in the order batches were sealed (over all partitions): a requeued batch goes
+    /// back ahead of every batch of its partition sealed after it.
+    pub seal_index: u64,
 }
 
 #[derive(Debug)]
@@ -59,6 +62,7 @@ pub struct Accumulator<T> {
     linger: Duration,
     idempotence: Option<IdempotenceConfig>,
     sequences: HashMap<TopicPartition, i32>,
+    next_seal_index: u64,
 }
 
 impl<T> Accumulator<T> {
@@ -75,6 +79,7 @@ impl<T> Accumulator<T> {
             linger,
             idempotence,
             sequences: HashMap::new(),
+            next_seal_index: 0,
         }
     }
 
@@ -102,12 +107,17 @@ impl<T> Accumulator<T> {
                 sealed.push(partition.clone());
             }
         }
-        let batch_bytes_max = self.batch_bytes_max;
-        let open = self.open.entry(partition.clone()).or_insert_with(|| OpenBatch {
-            builder: BatchBuilder::with_capacity(batch_bytes_max.min(64 * 1024)),
-            entries: Vec::new(),
-            opened_at: now,
-        });
+        // The common case, an open batch to append to, clones no partition name (an atomic
+        // reference count pair per record).
+        if !self.open.contains_key(&partition) {
+            let open = OpenBatch {
+                builder: BatchBuilder::with_capacity(self.batch_bytes_max.min(64 * 1024)),
+                entries: Vec::new(),
+                opened_at: now,
+            };
+            self.open.insert(partition.clone(), open);
+        }
+        let open = self.open.get_mut(&partition).expect("inserted above if missing");
         match open.builder.append_with_headers(timestamp_ms, key, value, &headers) {
             Ok(()) => {}
             Err(error) => {
@@ -135,13 +145,27 @@ impl<T> Accumulator<T> {
         Ok(sealed)
     }
 
-    /// Seals every open batch whose linger has passed, or every open batch if `flush`.
+    /// Seals every open batch whose linger has passed and that could leave now: `can_send`
+    /// says its partition has a free in-flight slot, and no sealed batch of the partition is
+    /// still waiting. A batch that could not leave keeps filling instead, so a busy producer
+    /// sends full batches rather than a queue of small ones (Kafka's accumulator does the same:
+    /// a batch closes when the sender drains it). `flush` seals every open batch.
     /// Returns the partitions sealed.
-    pub fn seal_expired(&mut self, now: Instant, flush: bool) -> Vec<TopicPartition> {
+    pub fn seal_expired(
+        &mut self,
+        now: Instant,
+        flush: bool,
+        can_send: impl Fn(&TopicPartition) -> bool,
+    ) -> Vec<TopicPartition> {
         let due: Vec<TopicPartition> = self
             .open
             .iter()
-            .filter(|(_, open)| flush || now >= open.opened_at + self.linger)
+            .filter(|(partition, open)| {
+                flush
+                    || (now >= open.opened_at + self.linger
+                        && !self.sealed.contains_key(*partition)
+                        && can_send(partition))
+            })
             .map(|(partition, _)| partition.clone())
             .collect();
         for partition in &due {
@@ -175,10 +199,14 @@ impl<T> Accumulator<T> {
         batch
     }
 
-    /// Puts a batch back at the head of its partition's queue, to be retried before anything
-    /// sealed after it (this keeps per-partition order across retries).
+    /// Puts a batch back into its partition's queue ahead of every batch sealed after it, to
+    /// be retried before them (this keeps per-partition order across retries, also when
+    /// several batches of a partition were in flight and come back in any order).
     pub fn push_front(&mut self, batch: SealedBatch<T>) {
-        self.sealed.entry(batch.partition.clone()).or_default().push_front(batch);
+        let queue = self.sealed.entry(batch.partition.clone()).or_default();
+        let position =
+            queue.iter().position(|b| b.seal_index > batch.seal_index).unwrap_or(queue.len());
+        queue.insert(position, batch);
     }
 
     /// Takes every open and sealed batch of `topic` (the topic turned out not to exist).
@@ -213,6 +241,8 @@ impl<T> Accumulator<T> {
             *sequence = sequence.wrapping_add(open.entries.len() as i32) & i32::MAX;
         }
         let records = open.builder.finish();
+        let seal_index = self.next_seal_index;
+        self.next_seal_index += 1;
         self.sealed.entry(partition.clone()).or_default().push_back(SealedBatch {
             partition: partition.clone(),
             records,
@@ -221,6 +251,7 @@ impl<T> Accumulator<T> {
             created_at: open.opened_at,
             not_before: now,
             last_error: None,
+            seal_index,
         });
     }
 }
@@ -241,9 +272,12 @@ mod tests {
         let mut acc = Accumulator::new(1024, Duration::from_millis(10), None);
         let tp = TopicPartition::new("t", 0);
         acc.append(tp.clone(), &record("a"), 1, 1, now).unwrap();
-        assert!(acc.seal_expired(now + Duration::from_millis(9), false).is_empty());
+        assert!(acc.seal_expired(now + Duration::from_millis(9), false, |_| true).is_empty());
         assert_eq!(acc.next_linger_deadline(), Some(now + Duration::from_millis(10)));
-        assert_eq!(acc.seal_expired(now + Duration::from_millis(10), false), vec![tp.clone()]);
+        assert_eq!(
+            acc.seal_expired(now + Duration::from_millis(10), false, |_| true),
+            vec![tp.clone()]
+        );
         let batch = acc.pop_front(&tp).unwrap();
         assert_eq!(batch.entries.len(), 1);
         assert!(acc.is_empty());
@@ -260,7 +294,7 @@ mod tests {
                 acc.append(tp.clone(), &record(&format!("value-{i:04}")), 1, i, now).unwrap().len();
         }
         assert!(sealed >= 2);
-        acc.seal_expired(now, true);
+        acc.seal_expired(now, true, |_| true);
         let mut tokens = Vec::new();
         while let Some(batch) = acc.pop_front(&tp) {
             assert!(batch.records.len() <= 200);
@@ -280,14 +314,51 @@ mod tests {
         for i in 0..3 {
             acc.append(tp.clone(), &record("x"), 1, i, now).unwrap();
         }
-        acc.seal_expired(now, true);
+        acc.seal_expired(now, true, |_| true);
         acc.append(tp.clone(), &record("y"), 1, 3, now).unwrap();
-        acc.seal_expired(now, true);
+        acc.seal_expired(now, true, |_| true);
         let first = Batch::new(acc.pop_front(&tp).unwrap().records).unwrap();
         let second = Batch::new(acc.pop_front(&tp).unwrap().records).unwrap();
         assert_eq!((first.header().producer_id, first.header().producer_epoch), (42, 3));
         assert_eq!(first.header().base_sequence, 0);
         assert_eq!(second.header().base_sequence, 3);
+    }
+
+    #[test]
+    fn given_a_partition_that_cannot_send_when_linger_passes_should_keep_its_batch_filling() {
+        let now = Instant::now();
+        let mut acc = Accumulator::new(1024, Duration::ZERO, None);
+        let tp = TopicPartition::new("t", 0);
+        acc.append(tp.clone(), &record("a"), 1, 0, now).unwrap();
+        assert!(acc.seal_expired(now, false, |_| false).is_empty(), "no slot: keep filling");
+        acc.append(tp.clone(), &record("b"), 1, 1, now).unwrap();
+        assert_eq!(acc.seal_expired(now, false, |_| true), vec![tp.clone()]);
+        acc.append(tp.clone(), &record("c"), 1, 2, now).unwrap();
+        assert!(
+            acc.seal_expired(now, false, |_| true).is_empty(),
+            "a sealed batch is still waiting: the open one keeps filling"
+        );
+        assert_eq!(acc.pop_front(&tp).unwrap().entries.len(), 2);
+        assert_eq!(acc.seal_expired(now, true, |_| false), vec![tp], "flush seals regardless");
+    }
+
+    #[test]
+    fn given_batches_requeued_out_of_order_when_pushing_front_should_restore_seal_order() {
+        let now = Instant::now();
+        let mut acc = Accumulator::new(1024, Duration::ZERO, None);
+        let tp = TopicPartition::new("t", 0);
+        for i in 0..4 {
+            acc.append(tp.clone(), &record("x"), 1, i, now).unwrap();
+            acc.seal_expired(now, true, |_| true);
+        }
+        let first = acc.pop_front(&tp).unwrap();
+        let second = acc.pop_front(&tp).unwrap();
+        // Both were in flight and failed; the later one is requeued first.
+        acc.push_front(second);
+        acc.push_front(first);
+        let order: Vec<u32> =
+            std::iter::from_fn(|| acc.pop_front(&tp)).map(|b| b.entries[0].token).collect();
+        assert_eq!(order, vec![0, 1, 2, 3]);
     }
 
     #[test]

@@ -76,9 +76,13 @@ impl<T> ConnectionState<T> {
         })
     }
 
-    /// The connection is gone: every request in flight is lost. Returns their tokens.
+    /// The connection is gone: every request in flight is lost. Returns their tokens, oldest
+    /// request first (by send time, then correlation id), so a caller can requeue them in order.
     pub fn fail_all(&mut self) -> Vec<T> {
-        self.in_flight.drain().map(|(_, (token, _))| token).collect()
+        let mut lost: Vec<(Instant, u32, T)> =
+            self.in_flight.drain().map(|(id, (token, sent_at))| (sent_at, id, token)).collect();
+        lost.sort_by_key(|(sent_at, id, _)| (*sent_at, *id));
+        lost.into_iter().map(|(_, _, token)| token).collect()
     }
 
     /// When the oldest request still awaiting a response was sent.

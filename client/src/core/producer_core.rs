@@ -2,11 +2,14 @@
 //! driven by the I/O layer with `send`, `poll_transmit`, `handle_response`,
 //! `handle_connection_lost` and `poll_completion`.
 //!
-//! Ordering: at most one batch per partition is in flight, and a failed batch goes back to the
-//! head of its partition's queue, so records of a partition are appended in `send` order even
-//! across retries. Requests for different partitions (and different shards) are pipelined.
+//! Ordering: by default at most one batch per partition is in flight, and a failed batch goes
+//! back into its partition's queue ahead of every batch sealed after it, so records of a
+//! partition are appended in `send` order even across retries. Requests for different
+//! partitions (and different shards) are pipelined. `in_flight_per_partition_max` above 1
+//! pipelines a single partition too, at the price Kafka documents for that setting without
+//! idempotence: a retried batch may land after a later batch that succeeded first.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,7 +72,8 @@ pub struct ProducerCore<T> {
     sticky: StickyPartitioner,
     accumulator: Accumulator<T>,
     connections: HashMap<Endpoint, ConnectionState<InFlight<T>>>,
-    in_flight_partitions: HashSet<TopicPartition>,
+    /// Batches in flight per partition (partitions with none are absent).
+    in_flight_partitions: HashMap<TopicPartition, usize>,
     waiting: VecDeque<Waiting<T>>,
     topics: BTreeSet<Arc<str>>,
     metadata_wanted: bool,
@@ -98,7 +102,7 @@ impl<T> ProducerCore<T> {
                 config.idempotence,
             ),
             connections: HashMap::new(),
-            in_flight_partitions: HashSet::new(),
+            in_flight_partitions: HashMap::new(),
             waiting: VecDeque::new(),
             topics: BTreeSet::new(),
             metadata_wanted: false,
@@ -125,8 +129,8 @@ impl<T> ProducerCore<T> {
     /// arrives later through [`poll_completion`](Self::poll_completion).
     pub fn send(&mut self, record: ProducerRecord, token: T, now: Instant, wall_clock_ms: i64) {
         let timestamp_ms = record.timestamp_ms.unwrap_or(wall_clock_ms);
-        if self.metadata.partition_count(&record.topic).is_some() {
-            self.append(record, token, timestamp_ms, now);
+        if let Some(count) = self.metadata.partition_count(&record.topic) {
+            self.append(record, token, timestamp_ms, count, now);
         } else {
             self.want_metadata(record.topic.clone());
             self.waiting.push_back(Waiting { record, token, timestamp_ms, since: now });
@@ -165,7 +169,10 @@ impl<T> ProducerCore<T> {
         if let Some(transmit) = self.metadata_transmit(now) {
             return Some(transmit);
         }
-        for sealed in self.accumulator.seal_expired(now, self.flushing) {
+        let in_flight = &self.in_flight_partitions;
+        let in_flight_max = self.config.in_flight_per_partition_max;
+        let can_send = |p: &TopicPartition| in_flight.get(p).copied().unwrap_or(0) < in_flight_max;
+        for sealed in self.accumulator.seal_expired(now, self.flushing, can_send) {
             self.on_sealed(&sealed);
         }
         let transmit = self.produce_transmit(now);
@@ -187,7 +194,7 @@ impl<T> ProducerCore<T> {
         let retry = self
             .accumulator
             .sealed_partitions()
-            .filter(|p| !self.in_flight_partitions.contains(*p))
+            .filter(|p| self.can_send_partition(p))
             .filter_map(|p| self.accumulator.front(p))
             .map(|b| b.not_before.min(b.created_at + self.config.delivery_timeout))
             .min();
@@ -236,12 +243,14 @@ impl<T> ProducerCore<T> {
             self.metadata_wanted = true;
         }
         let Some(mut connection) = self.connections.remove(endpoint) else { return };
-        for in_flight in connection.fail_all() {
+        // Newest first, so each partition's oldest lost batch ends up at the head of its queue
+        // (push_front also orders by seal index; this keeps the work linear).
+        for in_flight in connection.fail_all().into_iter().rev() {
             match in_flight {
                 InFlight::Metadata => self.on_metadata_failed(now),
                 InFlight::Produce(batches) => {
                     for batch in batches {
-                        self.in_flight_partitions.remove(&batch.partition);
+                        self.on_batch_landed(&batch.partition);
                         self.retry_or_fail(batch, error.clone(), now);
                     }
                 }
@@ -249,9 +258,15 @@ impl<T> ProducerCore<T> {
         }
     }
 
-    fn append(&mut self, record: ProducerRecord, token: T, timestamp_ms: i64, now: Instant) {
-        let count =
-            self.metadata.partition_count(&record.topic).expect("callers check the topic is known");
+    /// `count`: the topic's partition count, which the caller has just looked up.
+    fn append(
+        &mut self,
+        record: ProducerRecord,
+        token: T,
+        timestamp_ms: i64,
+        count: u32,
+        now: Instant,
+    ) {
         let partition = match (record.partition, &record.key) {
             (Some(partition), _) if partition < count => partition,
             (Some(partition), _) => {
@@ -271,6 +286,25 @@ impl<T> ProducerCore<T> {
                 }
             }
             Err((token, error)) => self.complete_err(token, record.buffered_bytes(), error),
+        }
+    }
+
+    /// Whether another batch of `partition` may be sent now (`poll_transmit` applies the same
+    /// rule when it decides which lingering batches to seal).
+    fn can_send_partition(&self, partition: &TopicPartition) -> bool {
+        self.in_flight_partitions.get(partition).copied().unwrap_or(0)
+            < self.config.in_flight_per_partition_max
+    }
+
+    /// A batch of `partition` is no longer in flight (answered, failed or lost).
+    fn on_batch_landed(&mut self, partition: &TopicPartition) {
+        let count = self
+            .in_flight_partitions
+            .get_mut(partition)
+            .expect("a landing batch was counted in flight");
+        *count -= 1;
+        if *count == 0 {
+            self.in_flight_partitions.remove(partition);
         }
     }
 
@@ -356,8 +390,8 @@ impl<T> ProducerCore<T> {
         }
         let waiting = std::mem::take(&mut self.waiting);
         for waiting in waiting {
-            if self.metadata.partition_count(&waiting.record.topic).is_some() {
-                self.append(waiting.record, waiting.token, waiting.timestamp_ms, now);
+            if let Some(count) = self.metadata.partition_count(&waiting.record.topic) {
+                self.append(waiting.record, waiting.token, waiting.timestamp_ms, count, now);
             } else {
                 self.waiting.push_back(waiting);
             }
@@ -370,7 +404,7 @@ impl<T> ProducerCore<T> {
         let mut bytes = 0usize;
         let mut need_metadata = Vec::new();
         for partition in self.accumulator.sealed_partitions() {
-            if self.in_flight_partitions.contains(partition) {
+            if !self.can_send_partition(partition) {
                 continue;
             }
             let Some(batch) = self.accumulator.front(partition) else { continue };
@@ -453,7 +487,7 @@ impl<T> ProducerCore<T> {
             }
         } else {
             for batch in &batches {
-                self.in_flight_partitions.insert(batch.partition.clone());
+                *self.in_flight_partitions.entry(batch.partition.clone()).or_insert(0) += 1;
             }
             // The batches travel with the request token; the frame holds its own references to
             // their bytes.
@@ -462,7 +496,7 @@ impl<T> ProducerCore<T> {
                 Ok(frame) => Some(Transmit { endpoint, frame }),
                 Err((batches, error)) => {
                     for batch in batches {
-                        self.in_flight_partitions.remove(&batch.partition);
+                        self.on_batch_landed(&batch.partition);
                         self.fail_batch(batch, error.clone());
                     }
                     None
@@ -479,7 +513,7 @@ impl<T> ProducerCore<T> {
         now: Instant,
     ) {
         for batch in &batches {
-            self.in_flight_partitions.remove(&batch.partition);
+            self.on_batch_landed(&batch.partition);
         }
         let response = match body {
             ResponseBody::Produce(response) if response.error_code == ErrorCode::None => response,
@@ -570,7 +604,7 @@ impl<T> ProducerCore<T> {
         let partitions: Vec<TopicPartition> = self
             .accumulator
             .sealed_partitions()
-            .filter(|p| !self.in_flight_partitions.contains(*p))
+            .filter(|p| !self.in_flight_partitions.contains_key(*p))
             .cloned()
             .collect();
         for partition in partitions {

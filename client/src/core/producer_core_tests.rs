@@ -141,6 +141,84 @@ fn given_a_lost_connection_when_batches_were_in_flight_should_retry_through_the_
     assert!(matches!(decode(&retry.frame).body, RequestBody::Produce(_)));
 }
 
+/// The value of the single record in each partition batch of a produce frame.
+fn produced_values(transmit: &Transmit) -> Vec<String> {
+    let request = decode(&transmit.frame);
+    let RequestBody::Produce(produce) = &request.body else { panic!("not a produce") };
+    produce.topics[0]
+        .partitions
+        .iter()
+        .flat_map(|p| {
+            let batch = Batch::new(p.records.to_bytes()).unwrap();
+            batch
+                .records()
+                .map(|r| String::from_utf8(r.unwrap().value.unwrap().to_vec()).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn given_several_in_flight_per_partition_when_producing_should_pipeline_and_complete_in_order() {
+    let t0 = Instant::now();
+    let config = ProducerConfig { in_flight_per_partition_max: 3, linger: ms(0), ..config() };
+    let mut core = ProducerCore::new(config, bootstrap(), t0).unwrap();
+    core.send(ProducerRecord::new("t", "r0").with_partition(0), 0, t0, 0);
+    with_metadata(&mut core, "t", 1, t0);
+    let mut transmits = vec![core.poll_transmit(t0).expect("first batch")];
+    for i in 1..4u32 {
+        core.send(ProducerRecord::new("t", format!("r{i}")).with_partition(0), i, t0, 0);
+        if let Some(transmit) = core.poll_transmit(t0) {
+            transmits.push(transmit);
+        }
+    }
+    assert_eq!(transmits.len(), 3, "three batches of one partition in flight, the fourth waits");
+    for (i, transmit) in transmits.iter().enumerate() {
+        assert_eq!(produced_values(transmit), vec![format!("r{i}")]);
+        let request = decode(&transmit.frame);
+        let response = produce_response(&request, |_| (ErrorCode::None, i as i64));
+        core.handle_response(&transmit.endpoint, response, t0).unwrap();
+    }
+    let last = core.poll_transmit(t0).expect("the fourth batch once a slot is free");
+    assert_eq!(produced_values(&last), vec!["r3".to_owned()]);
+    let offsets: Vec<(u32, i64)> =
+        completions(&mut core).into_iter().map(|(t, r)| (t, r.unwrap().offset)).collect();
+    assert_eq!(offsets, vec![(0, 0), (1, 1), (2, 2)]);
+}
+
+#[test]
+fn given_several_batches_of_a_partition_lost_with_a_connection_should_resend_them_in_order() {
+    let t0 = Instant::now();
+    let config = ProducerConfig { in_flight_per_partition_max: 3, linger: ms(0), ..config() };
+    let mut core = ProducerCore::new(config, bootstrap(), t0).unwrap();
+    core.send(ProducerRecord::new("t", "r0").with_partition(0), 0, t0, 0);
+    with_metadata(&mut core, "t", 1, t0);
+    let first = core.poll_transmit(t0).expect("first batch");
+    for i in 1..3u32 {
+        core.send(ProducerRecord::new("t", format!("r{i}")).with_partition(0), i, t0, 0);
+        core.poll_transmit(t0).expect("pipelined batch");
+    }
+    core.handle_connection_lost(&first.endpoint, "reset", t0);
+    let mut resent = Vec::new();
+    let mut now = t0;
+    // Bounded: three batches and one metadata refresh, each at most one back-off away.
+    for _ in 0..100 {
+        match core.poll_transmit(now) {
+            Some(transmit) => {
+                let request = decode(&transmit.frame);
+                if matches!(request.body, RequestBody::Produce(_)) {
+                    resent.extend(produced_values(&transmit));
+                }
+            }
+            None => now += ms(10),
+        }
+        if resent.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(resent, vec!["r0", "r1", "r2"], "lost batches go back in seal order");
+}
+
 #[test]
 fn given_retriable_errors_when_attempts_run_out_should_fail_with_delivery_failed() {
     let t0 = Instant::now();
@@ -439,6 +517,57 @@ mod model {
         }
     }
 
+    /// Runs `ops` against a core with `config`, then lets the broker recover and answers
+    /// everything, oldest first, until the producer is idle.
+    fn run_ops(ops: Vec<Op>, config: ProducerConfig) -> Harness {
+        let t0 = Instant::now();
+        let mut h = Harness {
+            core: ProducerCore::new(config, bootstrap(), t0).unwrap(),
+            now: t0,
+            pending: Vec::new(),
+            log_end: HashMap::new(),
+            sent: 0,
+            done: HashMap::new(),
+            partition_of: HashMap::new(),
+        };
+        for op in ops {
+            match op {
+                Op::Send { partition, key } => {
+                    let mut record = ProducerRecord::new("t", format!("r{}", h.sent));
+                    record.partition = partition;
+                    record.key = key.map(|k| bytes::Bytes::from(vec![k]));
+                    h.partition_of.insert(h.sent, partition);
+                    h.core.send(record, h.sent, h.now, 0);
+                    h.sent += 1;
+                }
+                Op::Advance { ms } => h.now += Duration::from_millis(ms),
+                Op::Answer { pick, outcome } => {
+                    if !h.pending.is_empty() {
+                        let index = pick % h.pending.len();
+                        h.answer(index, outcome);
+                    }
+                }
+                Op::Flush => h.core.flush(),
+            }
+            h.pump();
+        }
+        // The broker recovers: answer everything, oldest first, until the producer is idle.
+        h.core.flush();
+        for _ in 0..10_000 {
+            h.pump();
+            if h.pending.is_empty() {
+                if h.core.is_idle() {
+                    break;
+                }
+                h.now =
+                    h.core.next_timeout().unwrap_or(h.now).max(h.now + Duration::from_millis(1));
+                continue;
+            }
+            h.answer(0, Outcome::Ok);
+        }
+        h
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -446,51 +575,8 @@ mod model {
         fn given_random_faults_when_the_broker_recovers_should_complete_every_record_once_in_order(
             ops in proptest::collection::vec(op(), 1..120)
         ) {
-            let t0 = Instant::now();
             let config = ProducerConfig { attempts_max: 1_000, batch_bytes_max: 300, ..config() };
-            let mut h = Harness {
-                core: ProducerCore::new(config, bootstrap(), t0).unwrap(),
-                now: t0,
-                pending: Vec::new(),
-                log_end: HashMap::new(),
-                sent: 0,
-                done: HashMap::new(),
-                partition_of: HashMap::new(),
-            };
-            for op in ops {
-                match op {
-                    Op::Send { partition, key } => {
-                        let mut record = ProducerRecord::new("t", format!("r{}", h.sent));
-                        record.partition = partition;
-                        record.key = key.map(|k| bytes::Bytes::from(vec![k]));
-                        h.partition_of.insert(h.sent, partition);
-                        h.core.send(record, h.sent, h.now, 0);
-                        h.sent += 1;
-                    }
-                    Op::Advance { ms } => h.now += Duration::from_millis(ms),
-                    Op::Answer { pick, outcome } => {
-                        if !h.pending.is_empty() {
-                            let index = pick % h.pending.len();
-                            h.answer(index, outcome);
-                        }
-                    }
-                    Op::Flush => h.core.flush(),
-                }
-                h.pump();
-            }
-            // The broker recovers: answer everything, oldest first, until the producer is idle.
-            h.core.flush();
-            for _ in 0..10_000 {
-                h.pump();
-                if h.pending.is_empty() {
-                    if h.core.is_idle() {
-                        break;
-                    }
-                    h.now = h.core.next_timeout().unwrap_or(h.now).max(h.now + Duration::from_millis(1));
-                    continue;
-                }
-                h.answer(0, Outcome::Ok);
-            }
+            let h = run_ops(ops, config);
             prop_assert!(h.core.is_idle());
             prop_assert_eq!(h.done.len() as u32, h.sent, "every record completes");
             let mut last: HashMap<u32, i64> = HashMap::new();
@@ -501,6 +587,23 @@ mod model {
                 }
                 let previous = last.insert(written.partition, written.offset).unwrap_or(-1);
                 prop_assert!(written.offset > previous, "partition order follows send order");
+            }
+        }
+        #[test]
+        fn given_pipelined_partitions_and_random_faults_when_recovering_should_complete_every_record_once(
+            ops in proptest::collection::vec(op(), 1..120)
+        ) {
+            let config = ProducerConfig {
+                attempts_max: 1_000,
+                batch_bytes_max: 300,
+                in_flight_per_partition_max: 3,
+                ..config()
+            };
+            let h = run_ops(ops, config);
+            prop_assert!(h.core.is_idle());
+            prop_assert_eq!(h.done.len() as u32, h.sent, "every record completes");
+            for token in 0..h.sent {
+                prop_assert!(h.done[&token].is_ok(), "a recovering broker acknowledges all");
             }
         }
     }

@@ -89,6 +89,7 @@ fn config_json(config: &RunConfig) -> Value {
         "batch_bytes_max": config.batch.bytes_max,
         "linger_ms": config.batch.linger_ns as f64 / 1e6,
         "max_in_flight": config.max_in_flight,
+        "buffer_bytes": config.buffer_bytes,
         "acks": acks_name(config.acks),
         "rate_msgs_per_s": config.rate_per_s,
         "duration_s": config.duration.as_secs_f64(),
@@ -142,7 +143,8 @@ fn result_json(result: &RunResult) -> Value {
             "lag_ms_max": result.lag_ns_max as f64 / 1e6,
             "unsent_msgs": result.unsent_msgs,
         },
-        "partitions": result.layout.partition_addrs.len(),
+        "partitions": result.layout.partitions(),
+        "partition_shards": result.layout.partition_shards,
         "timeline": timeline,
     })
 }
