@@ -18,16 +18,8 @@ use crate::workload::PayloadStamp;
 
 /// Longest one poll waits for records (also the broker's long-poll wait).
 const POLL_WAIT: Duration = Duration::from_millis(100);
-/// Bytes per partition per fetch, and per fetch. The SDK decodes a whole fetch response into
-/// records in one turn of the executor, which the producers on the same core wait out: a
-/// 4 MiB-per-partition fetch of 8 partitions held them for milliseconds (produce-ack p50 3.1 ms
-/// at 233 k msgs/s of 100 B against 0.14 ms without a consumer). Fetches this size keep each
-/// turn short and still carry hundreds of batches per second.
-const PARTITION_FETCH_BYTES: u32 = 256 << 10;
-/// See [`PARTITION_FETCH_BYTES`].
-const FETCH_BYTES: u32 = 1 << 20;
-/// Records handed over per poll, so stamping latencies is also done in short turns.
-const POLL_RECORDS_MAX: usize = 1024;
+/// Bytes per partition per fetch.
+const PARTITION_FETCH_BYTES: u32 = 4 << 20;
 /// After producers stop, how long consumers may keep draining.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -65,8 +57,6 @@ impl ConsumerTask {
             offset_reset: OffsetReset::Latest,
             fetch_wait_max: POLL_WAIT,
             partition_fetch_bytes_max: PARTITION_FETCH_BYTES,
-            fetch_bytes_max: FETCH_BYTES,
-            poll_records_max: POLL_RECORDS_MAX,
             ..ConsumerConfig::default()
         };
         let mut consumer = match AsyncConsumer::connect(&self.broker, config) {
