@@ -15,8 +15,8 @@ use glommio::io::{DmaBuffer, DmaFile};
 use crate::config::DMA_BLOCK_BYTES;
 use crate::error::{StorageError, StorageResult};
 
-/// Smallest buffer an appender starts with; it grows (doubling) to what the write-behind
-/// threshold and the batch sizes need, and keeps that size from then on.
+/// Smallest buffer an appender starts with; it grows (doubling) while appends outpace writes,
+/// and each write's fresh buffer is sized by that write, so the size follows the load.
 const BUFFER_BYTES_MIN: usize = 64 * 1024;
 
 /// Buffered tail of the active segment.
@@ -163,7 +163,9 @@ impl DmaAppender {
         let block = DMA_BLOCK_BYTES as usize;
         let padded = self.len.next_multiple_of(block);
         let tail_start = self.len - self.len % block;
-        let mut next = file.alloc_dma_buffer(self.buffer.len());
+        // Sized by this write, not by the largest the buffer ever grew to: a burst that grew
+        // it to many MiB must not make every later write allocate (and fault in) that much.
+        let mut next = file.alloc_dma_buffer(padded.max(BUFFER_BYTES_MIN));
         next.as_bytes_mut()[..self.len - tail_start]
             .copy_from_slice(&self.buffer.as_bytes()[tail_start..self.len]);
         let mut out = std::mem::replace(&mut self.buffer, next);
