@@ -282,20 +282,11 @@ async fn run_worker(
     }
     all_done.set(true);
     ticker.cancel().await;
-    let stats = Rc::try_unwrap(stats).map(std::cell::RefCell::into_inner).unwrap_or_else(|rc| {
-        // Completion callbacks of records still buffered in a dropped producer may hold a
-        // reference; copy out.
-        let s = rc.borrow();
-        let mut copy = WorkerStats::new(clock.window);
-        copy.produce = s.produce.clone();
-        copy.end_to_end = s.end_to_end.clone();
-        copy.measured = s.measured;
-        copy.errors = s.errors;
-        copy.error_samples = s.error_samples.clone();
-        copy.lag_ns_max = s.lag_ns_max;
-        copy.unsent_msgs = s.unsent_msgs;
-        copy
-    });
+    // Completion callbacks of records still buffered in a dropped producer may hold a
+    // reference; then copy the stats out.
+    let stats = Rc::try_unwrap(stats)
+        .map(std::cell::RefCell::into_inner)
+        .unwrap_or_else(|rc| rc.borrow().clone());
     // The main thread only stops listening after every worker finished or it gave up.
     let _ = tx.send(WorkerEvent::Finished(stats));
 }

@@ -35,7 +35,7 @@ impl Counts {
 }
 
 /// One worker's measurements.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct WorkerStats {
     window: RunWindow,
     /// Produce acknowledgement latency.
