@@ -1,13 +1,14 @@
-//! A periodic timer beside the SDK's glommio tasks, so an executor's reactor never sleeps
-//! unboundedly.
+//! A periodic timer beside the SDK's glommio tasks, so an executor never goes unboundedly long
+//! without polling io_uring.
 //!
-//! glommio 0.9 on the kernels Sluice runs on has been seen to miss an io_uring completion
-//! while its reactor sleeps (the broker and storage crates hit it: an executor slept on a
-//! finished read until something else woke it). With a timer armed, the reactor always sets a
-//! wake-up before it sleeps, so a missed completion costs at most one tick. The producer's
-//! driver task runs under [`with_reactor_tick`]; applications that build their own executors
-//! (the load generator does) wrap their top-level future in it too. The broker keeps its own
-//! copy of this idea in `sluice-storage`: the client does not depend on server crates.
+//! glommio polls io_uring only when a task queue runs dry or a timer fires: a task that keeps
+//! finding work (a consumer decoding a large fetch, a tight send loop) holds back every socket
+//! completion on its core, acknowledgements included, and glommio 0.9 was once seen to sleep on
+//! a finished read until something else woke it. With a timer armed, either costs at most one
+//! tick. The producer's driver task runs under [`with_reactor_tick`]; applications that build
+//! their own executors (the load generator does) wrap their top-level future in it too. The
+//! broker keeps its own ten-line copy in `sluice-storage`: the client does not depend on server
+//! crates, and no crate both share depends on glommio.
 
 use std::future::Future;
 use std::time::Duration;
