@@ -86,8 +86,8 @@ impl AsyncProducer {
         let (events, receiver) = local_channel::new_unbounded();
         let events = Rc::new(events);
         let transport = AsyncTransport::new(events.clone());
-        // The tick keeps a missed io_uring wake-up from stalling acknowledgements (see
-        // `reactor_tick`).
+        // The tick keeps a busy turn elsewhere on the executor from holding acknowledgements
+        // back for long (see `reactor_tick`).
         let driver =
             glommio::spawn_local(with_reactor_tick(drive(core, transport, receiver, gate.clone())));
         Ok(AsyncProducer { events, gate, config, driver: Some(driver) })

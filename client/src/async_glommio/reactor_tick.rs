@@ -14,7 +14,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// The longest a reactor sleeps with a ticking task alive: the broker's measured choice (a
-/// 1 ms tick recovered most of what a 5 ms one lost to missed wake-ups).
+/// 1 ms tick recovered most of what a 5 ms one lost to completions left waiting).
 pub const REACTOR_TICK: Duration = Duration::from_millis(1);
 
 /// Runs `future` with a [`REACTOR_TICK`] timer armed beside it; the timer stops when `future`

@@ -159,7 +159,8 @@ pub fn run(config: &RunConfig) -> Result<RunResult, LoadgenError> {
             // msgs/s, a 200 us spin made the produce-ack p50 bimodal (0.18 or 1.46 ms against
             // 0.16-0.21 ms without it), while closed-loop throughput did not change.
             .spawn(move || async move {
-                // The tick bounds how long a missed io_uring wake-up can stall the worker.
+                // The tick bounds how long a busy turn (or a missed wake-up) keeps the worker from
+                // polling io_uring.
                 with_reactor_tick(run_worker(
                     worker,
                     executors,
