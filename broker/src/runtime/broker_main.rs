@@ -10,6 +10,7 @@ use glommio::channels::channel_mesh::MeshBuilder;
 use glommio::{CpuSet, LocalExecutorBuilder, Placement};
 use sluice_storage::reactor_tick::with_reactor_tick;
 
+use super::shard_cores::shard_cores;
 use super::shard_main::{run_shard, ShardStart};
 use super::{install_signal_handler, BoundListeners};
 use crate::admin::{metadata_path, METADATA_DIR};
@@ -109,18 +110,16 @@ pub fn run(mut config: BrokerConfig) -> Result<(), BrokerError> {
         config: config.clone(),
     });
     let image = Arc::new(image);
-    let cpus: Vec<usize> =
+    let online: Vec<usize> =
         CpuSet::online().map(|set| set.iter().map(|l| l.cpu).collect()).unwrap_or_default();
+    let cores = shard_cores(online, config.shards);
     let mesh = MeshBuilder::full(config.shards, MESH_CHANNEL_CAPACITY);
     let (ready_tx, ready_rx) = flume::unbounded();
     let mut handles = Vec::with_capacity(config.shards);
-    for ((id, sockets), shutdown_rx) in
-        listeners.per_shard.into_iter().enumerate().zip(shutdown_receivers)
+    for (((id, sockets), shutdown_rx), core) in
+        listeners.per_shard.into_iter().enumerate().zip(shutdown_receivers).zip(cores)
     {
-        let placement = match cpus.get(id % cpus.len().max(1)) {
-            Some(&cpu) => Placement::Fixed(cpu),
-            None => Placement::Unbound,
-        };
+        let placement = core.map_or(Placement::Unbound, Placement::Fixed);
         let start = ShardStart {
             id,
             shared: shared.clone(),

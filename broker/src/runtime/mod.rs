@@ -3,6 +3,7 @@
 
 mod broker_main;
 mod listeners;
+mod shard_cores;
 mod shard_main;
 mod shutdown;
 mod standalone;
