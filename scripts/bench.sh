@@ -38,8 +38,10 @@ mkdir -p "$OUT" "$DATA_ROOT"
 echo "==> measuring hardware limits"
 scripts/measure-limits.sh "$OUT/hardware-limits.json" "$DATA_ROOT" "$BATCH_BYTES"
 
+# The broker's one shard on CPU 0, the load generator on CPU 1, named explicitly on both.
 cores_flag=()
-(($(nproc) >= 2)) && cores_flag=(--cores 1)
+broker_cores=()
+(($(nproc) >= 2)) && cores_flag=(--cores 1) && broker_cores=(--cores 0)
 
 # run_config NAME FLUSH [loadgen flags...]: a fresh broker, one loadgen invocation, cleanup.
 run_config() {
@@ -48,7 +50,7 @@ run_config() {
     echo "==> $name"
     rm -rf "$DATA_ROOT/data"
     broker_start target/release/sluice-broker "$DATA_ROOT/data" "$OUT/$name.broker.log" \
-        --shards 1 --flush-policy "$flush"
+        --shards 1 "${broker_cores[@]}" --flush-policy "$flush"
     local status=0
     target/release/sluice-loadgen --broker "$BROKER_ADDR" --topic bench --acks leader \
         --producers 1 --consumers 1 --duration "$DURATION" --warmup "$WARMUP" --quiet \

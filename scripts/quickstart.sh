@@ -25,8 +25,10 @@ cargo build --release --locked -p sluice-broker -p sluice-loadgen
 
 cpu_layout
 echo "==> starting sluice-broker (${BROKER_SHARDS} shard(s), data in ${TMP_DIR})"
+broker_cores=()
+[[ -n "$BROKER_CORES" ]] && broker_cores=(--cores "$BROKER_CORES")
 broker_start target/release/sluice-broker "$TMP_DIR/data" "$TMP_DIR/broker.log" \
-    --shards "$BROKER_SHARDS"
+    --shards "$BROKER_SHARDS" "${broker_cores[@]}"
 echo "    listening on ${BROKER_ADDR}"
 
 mkdir -p "$OUT_DIR"

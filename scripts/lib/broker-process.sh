@@ -57,16 +57,19 @@ broker_stop() {
     return "$status"
 }
 
-# cpu_layout: sets BROKER_SHARDS and LOADGEN_CORES so the broker and the load generator run on
-# different cores when the machine has more than one (glommio pins shard i to CPU i).
+# cpu_layout: sets BROKER_SHARDS, BROKER_CORES and LOADGEN_CORES so the broker and the load
+# generator run on different cores when the machine has more than one: shards on CPUs
+# 0..N-2 (sluice-broker --cores), the load generator on the last.
 cpu_layout() {
     local cpus
     cpus="$(nproc)"
     if ((cpus >= 2)); then
         BROKER_SHARDS=$((cpus - 1))
+        BROKER_CORES="0-$((cpus - 2))"
         LOADGEN_CORES="$((cpus - 1))"
     else
         BROKER_SHARDS=1
+        BROKER_CORES=""
         LOADGEN_CORES=""
     fi
 }

@@ -17,6 +17,7 @@ pub struct FileConfig {
     pub metrics_listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub shards: Option<usize>,
+    pub cores: Option<String>,
     pub node_id: Option<u32>,
     pub default_partitions: Option<u32>,
     pub segment_bytes: Option<u64>,

@@ -4,6 +4,7 @@
 //! Precedence, highest first: flag, environment variable, `--config` file, built-in default.
 //! Every key of the file has the same name as its flag with `-` spelled `_`.
 
+mod core_list;
 mod file;
 mod flush_policy_setting;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+pub use core_list::parse_core_list;
 pub use file::FileConfig;
 pub use flush_policy_setting::FlushPolicySetting;
 
@@ -70,9 +72,17 @@ pub struct Args {
     #[arg(long, env = "SLUICE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Number of shards (one executor pinned per core). [default: available cores]
+    /// Number of shards (one executor pinned per core). [default: the number of --cores, or
+    /// of available cores]
     #[arg(long, env = "SLUICE_SHARDS", value_name = "N")]
     pub shards: Option<usize>,
+
+    /// CPUs to pin the shards to, e.g. `1` or `0,2-3`: shard i runs on the i-th listed CPU
+    /// (wrapping when there are more shards). Keep them off the cores that take the network's
+    /// or the disk's interrupts when other work runs there. [default: the lowest online CPUs,
+    /// in order]
+    #[arg(long, env = "SLUICE_CORES", value_name = "LIST")]
+    pub cores: Option<String>,
 
     /// TOML file with any of these options (same names, `_` for `-`).
     #[arg(long, env = "SLUICE_CONFIG", value_name = "FILE")]
@@ -164,6 +174,9 @@ pub struct BrokerConfig {
     pub data_dir: PathBuf,
     /// Number of shards.
     pub shards: usize,
+    /// CPUs the shards are pinned to, in shard order; `None` pins them to the lowest online
+    /// CPUs.
+    pub cores: Option<Vec<usize>>,
     /// Node id.
     pub node_id: u32,
     /// Defaults for new topics.
@@ -197,7 +210,15 @@ impl BrokerConfig {
 
     /// Merges without touching the file system (the file is already parsed).
     pub fn merge(args: Args, file: FileConfig) -> Result<BrokerConfig, ConfigError> {
-        let shards_default = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = args
+            .cores
+            .or(file.cores)
+            .map(|text| parse_core_list(&text).map_err(|reason| invalid("cores", reason)))
+            .transpose()?;
+        let shards_default = match &cores {
+            Some(cores) => cores.len(),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
         let shards = args.shards.or(file.shards).unwrap_or(shards_default);
         if shards == 0 || shards > SHARDS_MAX {
             return Err(invalid("shards", format!("must be 1..={SHARDS_MAX}, got {shards}")));
@@ -257,6 +278,7 @@ impl BrokerConfig {
                 .unwrap_or(([127, 0, 0, 1], 9293).into()),
             data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| "data".into()),
             shards,
+            cores,
             node_id: args.node_id.or(file.node_id).unwrap_or(0),
             topic_defaults: TopicDefaults {
                 partitions,
@@ -320,6 +342,19 @@ mod tests {
         assert_eq!(config.shards, 2);
         assert_eq!(config.node_id, 7);
         assert_eq!(config.topic_defaults.flush_policy, FlushPolicySetting::Never);
+    }
+
+    #[test]
+    fn given_cores_should_run_one_shard_per_listed_core_unless_shards_says_otherwise() {
+        let config = BrokerConfig::merge(args(&["--cores", "1,3"]), FileConfig::default()).unwrap();
+        assert_eq!(config.cores, Some(vec![1, 3]));
+        assert_eq!(config.shards, 2);
+        let file: FileConfig = toml::from_str("cores = \"2-4\"").expect("valid toml");
+        let config = BrokerConfig::merge(args(&["--shards", "1"]), file).unwrap();
+        assert_eq!((config.cores, config.shards), (Some(vec![2, 3, 4]), 1));
+        let err =
+            BrokerConfig::merge(args(&["--cores", "1,1"]), FileConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("cores"), "{err}");
     }
 
     #[test]

@@ -112,7 +112,8 @@ pub fn run(mut config: BrokerConfig) -> Result<(), BrokerError> {
     let image = Arc::new(image);
     let online: Vec<usize> =
         CpuSet::online().map(|set| set.iter().map(|l| l.cpu).collect()).unwrap_or_default();
-    let cores = shard_cores(online, config.shards);
+    let cores = shard_cores(config.cores.as_deref(), online, config.shards)
+        .map_err(|reason| BrokerError::Spawn { what: "shards".into(), reason })?;
     let mesh = MeshBuilder::full(config.shards, MESH_CHANNEL_CAPACITY);
     let (ready_tx, ready_rx) = flume::unbounded();
     let mut handles = Vec::with_capacity(config.shards);
