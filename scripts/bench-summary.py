@@ -38,6 +38,11 @@ print("### Hardware limits (measured by scripts/measure-limits.sh)\n")
 print("| limit | value |\n|---|---|")
 print(f"| fio O_DIRECT sequential write, 1 MiB blocks, QD16 | {fio_seq_mb:.0f} MB/s |")
 print(f"| fio O_DIRECT sequential write, {fio['write_bytes']} B, QD1 | {fio_qd1_mb:.0f} MB/s |")
+qd1 = fio["seq_write_size_qd1"]
+if "write_lat_us_p99" in qd1:  # recorded since 2026-11-22 (third session)
+    print(f"| ... write latency (p50 / p99 / p99.9 / max) | {qd1['write_lat_us_p50']:.0f} / "
+          f"{qd1['write_lat_us_p99']:.0f} / {qd1['write_lat_us_p999']:.0f} / "
+          f"{qd1['write_lat_us_max']:.0f} µs |")
 print(f"| ... with fdatasync after every write | {fio_qd1_sync_mb:.0f} MB/s |")
 print(f"| fdatasync latency, 4 KiB write, QD1 (p50 / p99) | {fsync_p50:.0f} / "
       f"{fio['fdatasync_4k_qd1']['fdatasync_lat_us']['p99']:.0f} µs |")
