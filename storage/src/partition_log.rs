@@ -629,11 +629,12 @@ impl LogInner {
 
     /// Seals the active segment and starts a new one at the log end. Holds the I/O permit.
     /// A full disk while creating the new segment refuses the roll and leaves the log as it was.
-    /// Rolls to a new active segment. Appends wait only until the new segment takes over;
-    /// cutting the sealed file to its data and writing its indexes (about 2 ms of the 3.5 ms a
-    /// roll took, measured at 250 MB/s) is left to a background task, so a roll stalls the
-    /// produce path for less. Until that task runs, the sealed file keeps its zero-filled
-    /// preallocated tail, which recovery reads as a clean end and rebuilds the indexes of.
+    ///
+    /// Appends wait only until the new segment takes over; cutting the sealed file to its data
+    /// and writing its indexes (about 2 ms of the 3.5 ms a roll took, measured at 250 MB/s) is
+    /// left to a background task, so a roll stalls the produce path for less. Until that task
+    /// runs, the sealed file keeps its zero-filled preallocated tail, which recovery reads as a
+    /// clean end and rebuilds the indexes of.
     async fn roll_locked(self: &Rc<Self>) -> StorageResult<()> {
         self.state.borrow_mut().busy = true;
         let result = self.roll_steps().await;
