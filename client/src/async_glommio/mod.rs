@@ -27,4 +27,4 @@ mod transport;
 
 pub use consumer::AsyncConsumer;
 pub use producer::{AsyncDelivery, AsyncProducer};
-pub use reactor_tick::{with_reactor_tick, REACTOR_TICK};
+pub use reactor_tick::{with_reactor_tick, IDLE_TICK_MAX, REACTOR_TICK};
