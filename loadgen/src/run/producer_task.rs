@@ -7,7 +7,10 @@
 //! buffer fills, `send` waits, the producer falls behind its schedule and the messages still
 //! to be sent age: latency counts from the intended time, so that waiting is charged
 //! (coordinated omission corrected). Closed loop: records are handed over as fast as `send`
-//! accepts them and latency counts from the hand-over.
+//! accepts them and latency counts from the call to `send`, so time spent waiting there for
+//! buffer room is included (as `kafka-producer-perf-test` counts it): with one request in
+//! flight and room for a second record, a record's latency includes the rest of the previous
+//! one's round trip.
 //!
 //! Batching, partitioning (murmur2 of the key, sticky for unkeyed records), routing to shards
 //! and pipelining are the SDK's; what is measured is what an application gets.
