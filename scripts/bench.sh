@@ -2,7 +2,7 @@
 # Reproduces the benchmark matrix in perf/README.md and records it under perf/results/<date>/:
 #   message sizes 100 B, 1 KiB, 16 KiB  x  flush always, never (acks leader)  x  1, 8 partitions;
 #   each: closed loop (peak) then open loop at 25 / 50 / 75 % of that peak, one producer and one
-#   consumer (end-to-end latency); plus small batches (1 message per send, 1 in flight);
+#   consumer (end-to-end latency); plus small batches (1 message per send, 1 in flight, 1 outstanding);
 #   plus the machine's own limits (scripts/measure-limits.sh: fio, iperf3, TCP round trip).
 # The broker runs one shard pinned to CPU 0 and the load generator is pinned to CPU 1 (on a
 # machine with two or more CPUs). A fresh broker and data directory serve each configuration.
@@ -77,7 +77,7 @@ for size in $SIZES; do
 done
 for flush in $FLUSHES; do
     run_config "small-1KiB-${flush}" "$flush" --message-size 1024 --partitions 1 \
-        --batch-messages 1 --max-in-flight 1 || failures=$((failures + 1))
+        --batch-messages 1 --max-in-flight 1 --buffer-bytes 1 || failures=$((failures + 1))
 done
 
 echo "==> summary"

@@ -162,3 +162,41 @@ fn given_a_record_for_a_missing_partition_when_sent_with_a_callback_should_pass_
     });
     executor.unwrap().join().unwrap();
 }
+
+#[test]
+fn given_a_full_buffer_when_waiting_for_room_should_return_only_once_an_acknowledgement_frees_it() {
+    let broker = Broker::start();
+    Admin::connect(&broker.address).unwrap().create_topic("room", 1).unwrap();
+    let address = broker.address.clone();
+    let executor = glommio::LocalExecutorBuilder::default().spawn(move || async move {
+        let record = || ProducerRecord::new("room", vec![7u8; 512]).with_partition(0);
+        let bytes = record().buffered_bytes();
+        // Room for exactly one record: the second must wait for the first's acknowledgement.
+        let config = ProducerConfig {
+            buffer_bytes_max: bytes,
+            batch_bytes_max: bytes,
+            ..ProducerConfig::default()
+        };
+        let producer = AsyncProducer::connect(&address, config).unwrap();
+        let acknowledged = Rc::new(RefCell::new(false));
+        let flag = acknowledged.clone();
+        producer
+            .send_with_callback(record(), move |result| {
+                result.expect("acknowledged");
+                *flag.borrow_mut() = true;
+            })
+            .await
+            .unwrap();
+        assert!(!*acknowledged.borrow(), "nothing is acknowledged before the driver runs");
+        producer.wait_for_room(bytes).await.unwrap();
+        assert!(*acknowledged.borrow(), "room comes back only with the first acknowledgement");
+        // The room is still there: the wait took nothing.
+        producer.send(record()).await.unwrap().await.unwrap();
+        match producer.wait_for_room(bytes + 1).await {
+            Err(ClientError::RecordTooLarge { .. }) => {}
+            other => panic!("a wait for more than the whole buffer must fail, got {other:?}"),
+        }
+        producer.close().await.unwrap();
+    });
+    executor.unwrap().join().unwrap();
+}

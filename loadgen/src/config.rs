@@ -138,6 +138,17 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The SDK buffer room ([`ProducerRecord::buffered_bytes`]) the largest record of this
+    /// run takes.
+    pub fn record_buffered_bytes_max(&self) -> usize {
+        let mut largest =
+            ProducerRecord::new(self.topic.as_str(), vec![0u8; self.sizes.max_bytes() as usize]);
+        if self.keys != KeyDistribution::None {
+            largest = largest.with_key(vec![0u8; KeyChooser::key_bytes(0).len()]);
+        }
+        largest.buffered_bytes()
+    }
+
     /// The SDK producer settings these flags map to, for a topic of `partitions` partitions.
     ///
     /// Backpressure must reach the producer loop: a full buffer makes `send` wait (never
@@ -150,12 +161,7 @@ impl RunConfig {
         };
         let batch_bytes_max =
             self.batch.producer_batch_bytes(self.sizes.max_bytes(), key_bytes_max);
-        let mut largest =
-            ProducerRecord::new(self.topic.as_str(), vec![0u8; self.sizes.max_bytes() as usize]);
-        if key_bytes_max > 0 {
-            largest = largest.with_key(vec![0u8; key_bytes_max as usize]);
-        }
-        let record_bytes_max = largest.buffered_bytes();
+        let record_bytes_max = self.record_buffered_bytes_max();
         let default_buffer = batch_bytes_max
             .saturating_mul(self.max_in_flight as usize + 1)
             .saturating_mul(partitions.max(1) as usize);

@@ -124,10 +124,28 @@ impl AsyncProducer {
         self.enqueue(record, DeliveryToken::callback(Box::new(callback)), units)
     }
 
+    /// Waits until the buffer has room for a record of `buffered_bytes` (see
+    /// [`ProducerRecord::buffered_bytes`]) without taking it, so a caller can time or stamp the
+    /// record from the moment the producer can accept it: a `send` right after, with no await
+    /// between, then queues it without waiting. Waits as the configured [`BufferFullPolicy`]
+    /// allows. A load generator measuring latency in closed loop uses this so that its own wait
+    /// for room is not charged to the record.
+    pub async fn wait_for_room(&self, buffered_bytes: usize) -> Result<()> {
+        let units = self.reserve_bytes(buffered_bytes).await?;
+        // Given straight back: only the wait was wanted.
+        self.gate.signal(units);
+        Ok(())
+    }
+
     /// Takes buffer room for `record`, waiting as the buffer-full policy allows; returns the
     /// units taken.
     async fn reserve(&self, record: &ProducerRecord) -> Result<u64> {
-        let bytes = record.buffered_bytes();
+        self.reserve_bytes(record.buffered_bytes()).await
+    }
+
+    /// Takes `bytes` of buffer room, waiting as the buffer-full policy allows; returns the
+    /// units taken.
+    async fn reserve_bytes(&self, bytes: usize) -> Result<u64> {
         if bytes > self.config.buffer_bytes_max {
             return Err(ClientError::RecordTooLarge {
                 bytes,
