@@ -96,8 +96,10 @@
 //!
 //! `send` gives one future per record; to learn each outcome the moment it is known (records of
 //! different partitions are acknowledged in any order), use
-//! [`async_glommio::AsyncProducer::send_with_callback`]. Wrap an executor's work in
-//! [`async_glommio::with_reactor_tick`] (glommio 0.9 can miss io_uring wake-ups).
+//! [`async_glommio::AsyncProducer::send_with_callback`];
+//! [`async_glommio::AsyncProducer::wait_for_room`] waits for buffer room without taking it, to
+//! time a record from the moment the producer can accept it. Wrap an executor's work in
+//! [`async_glommio::with_reactor_tick`] (a busy turn otherwise holds io_uring completions back).
 //!
 //! ## Consumer groups
 //!
