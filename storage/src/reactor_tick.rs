@@ -16,7 +16,7 @@ use std::time::Duration;
 /// (perf/results/2026-11-22-tick): against 5 ms, a 1 ms tick raised the one-shard peak from
 /// 407 k to 572 k msgs/s and cut the produce-ack median at light load from 409 to 156 µs:
 /// completions really do wait for the tick (held back by busy turns, see the module doc). An
-/// idle shard pays about a thousand cheap timer wake-ups a second for it.
+/// idle shard backs off to [`IDLE_TICK_MAX`] rather than pay a thousand wake-ups a second.
 pub const REACTOR_TICK: Duration = Duration::from_millis(1);
 
 /// The longest tick an idle executor backs off to. An idle broker shard spins
