@@ -15,7 +15,6 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use glommio::io::DmaFile;
 use glommio::sync::{Permit, Semaphore};
 use sluice_proto::record_batch::{layout::HEADER_LEN, set_base_offset, validate, BatchHeader};
 
@@ -84,14 +83,6 @@ struct LogInner {
     write_behind_in_flight: Cell<bool>,
 }
 
-/// A segment a roll sealed whose file still carries its preallocated tail.
-struct PendingSeal {
-    file: Rc<DmaFile>,
-    path: PathBuf,
-    log_bytes: u64,
-    indexes: [(PathBuf, Vec<u8>); 2],
-}
-
 /// Pending bytes, in multiples of `write_behind_bytes`, at which appends wait for a write.
 /// On the benchmark VM about 3% of log writes take 1.5-5 ms and a few 8 ms; at 250 MB/s a
 /// 1 MiB bound (4x) made appends, and so acknowledgements, wait through them. 4 MiB (16x, the
@@ -112,9 +103,10 @@ struct LogState {
     closed: bool,
     /// A roll or truncation is between awaits: appends must take the I/O permit.
     busy: bool,
-    /// The segment sealed by the last roll, until its file is cut to its data and its indexes
-    /// are written (see [`LogInner::finish_seal_locked`]).
-    pending_seal: Option<PendingSeal>,
+    /// Base offset of the segment sealed by the last roll, until its file is cut to its data
+    /// and its indexes are written (see [`LogInner::finish_seal_locked`]). The segment stays in
+    /// `segments` meanwhile: everything that could remove it finishes the seal first.
+    pending_seal: Option<i64>,
     /// Counts truncations, so a sync that straddles one advances nothing.
     truncations: u64,
     /// The log start offset when the log was closed (and its segments handed back).
@@ -661,11 +653,22 @@ impl LogInner {
     /// else that holds the permit could touch the sealed segment: a later roll, a truncation,
     /// retention, close.
     async fn finish_seal_locked(&self) -> StorageResult<()> {
-        let Some(seal) = self.state.borrow_mut().pending_seal.take() else { return Ok(()) };
-        if let Err(e) = seal.file.truncate(seal.log_bytes).await {
-            return Err(self.fail(StorageError::from_glommio("truncating", &seal.path, e)));
+        let Some(base) = self.state.borrow_mut().pending_seal.take() else { return Ok(()) };
+        let (file, path, log_bytes, indexes) = {
+            let state = self.state.borrow();
+            let sealed = state
+                .segments
+                .iter()
+                .find(|s| s.base_offset == base)
+                .expect("a sealed segment stays until its seal finishes");
+            assert!(!sealed.is_active(), "only a sealed segment is cut to its data");
+            let indexes = sealed.encoded_indexes();
+            (sealed.file.clone(), sealed.log_path.clone(), sealed.log_bytes, indexes)
+        };
+        if let Err(e) = file.truncate(log_bytes).await {
+            return Err(self.fail(StorageError::from_glommio("truncating", &path, e)));
         }
-        for (path, bytes) in seal.indexes {
+        for (path, bytes) in indexes {
             if let Err(e) = write_whole_file(&path, &bytes).await {
                 // Indexes are rebuilt from the log when missing or torn; a full disk here
                 // must not stop the log.
@@ -685,21 +688,16 @@ impl LogInner {
         }
         self.write_active_locked().await?;
         self.sync_active_locked().await?;
-        let (file, path, log_bytes) = {
-            let mut state = self.state.borrow_mut();
-            let old = state.active_mut();
-            let appender = old.appender.take().expect("active segment has an appender");
-            assert_eq!(appender.pending_bytes(), 0, "a sealed segment has nothing unwritten");
-            (old.file.clone(), old.log_path.clone(), old.log_bytes)
-        };
+        let mut state = self.state.borrow_mut();
+        let old = state.active_mut();
+        let appender = old.appender.take().expect("active segment has an appender");
+        assert_eq!(appender.pending_bytes(), 0, "a sealed segment has nothing unwritten");
+        let sealed_base = old.base_offset;
         // The sealed file is cut to exactly its data later (`finish_seal_locked`), so recovery
         // can then trust its index by length.
-        let mut state = self.state.borrow_mut();
         state.segments.push(new_segment);
-        let sealed = state.segments.len() - 2;
-        let indexes = state.segments[sealed].encoded_indexes();
         assert!(state.pending_seal.is_none(), "the previous seal finished before this roll");
-        state.pending_seal = Some(PendingSeal { file, path, log_bytes, indexes });
+        state.pending_seal = Some(sealed_base);
         drop(state);
         tracing::debug!(dir = %self.dir.display(), base_offset = base, "rolled segment");
         Ok(())
