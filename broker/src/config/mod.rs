@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-pub use core_list::parse_core_list;
+use core_list::parse_core_list;
 pub use file::FileConfig;
 pub use flush_policy_setting::FlushPolicySetting;
 
