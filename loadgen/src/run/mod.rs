@@ -157,7 +157,9 @@ pub fn run(config: &RunConfig) -> Result<RunResult, LoadgenError> {
             .name(&format!("loadgen-{worker}"))
             // No spin_before_park, unlike the broker's shards: measured open loop at 260 k
             // msgs/s, a 200 us spin made the produce-ack p50 bimodal (0.18 or 1.46 ms against
-            // 0.16-0.21 ms without it), while closed-loop throughput did not change.
+            // 0.16-0.21 ms without it), while closed-loop throughput did not change. That was
+            // measured while the broker's shard could land on this core (fixed since, see
+            // broker/src/runtime/shard_cores.rs) and has not been repeated.
             .spawn(move || async move {
                 // The tick bounds how long a busy turn (or a missed wake-up) keeps the worker from
                 // polling io_uring.
