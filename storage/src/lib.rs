@@ -65,8 +65,8 @@
 //!   may lose the batches of that window — always a suffix of the log, never a hole. Readers see
 //!   every acknowledged batch, durable or not.
 //! - [`FlushPolicy::Never`]: the append resolves once the batch is in the log's memory. Buffered
-//!   bytes are written in the background once `write_behind_bytes` are pending (appends wait
-//!   only when sixteen times that is pending), and fdatasynced only when a segment rolls, on
+//!   bytes are written in the background a chunk (`write_behind_bytes`) at a time as chunks
+//!   fill (appends wait only when four chunks' worth is pending), and fdatasynced only when a segment rolls, on
 //!   [`PartitionLog::flush`] and on [`PartitionLog::close`]. A process crash loses the unwritten
 //!   buffer (written bytes went to the device with `O_DIRECT`, not to the page cache); power loss
 //!   may lose everything since the last roll, flush or close. Again only ever a suffix.

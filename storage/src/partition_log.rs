@@ -27,7 +27,7 @@ use crate::index::IndexKind;
 use crate::recovery::recover_segments;
 use crate::retention::{segments_to_delete, SegmentFacts};
 use crate::segment::batch_scan::read_chunk;
-use crate::segment::dma_appender::{write_blocks, BytesLocation};
+use crate::segment::dma_appender::{write_blocks, BytesLocation, WriteScope};
 use crate::segment::log_segment::prepare_active_file;
 use crate::segment::{segment_file_name, Segment};
 
@@ -83,13 +83,13 @@ struct LogInner {
     write_behind_in_flight: Cell<bool>,
 }
 
-/// Pending bytes, in multiples of `write_behind_bytes`, at which appends wait for a write.
+/// Pending bytes, in chunks (`write_behind_bytes`), at which appends wait for a write.
 /// On the benchmark VM about 3% of log writes take 1.5-5 ms and a few 8 ms; at 250 MB/s a
-/// 1 MiB bound (4x) made appends, and so acknowledgements, wait through them. 4 MiB (16x, the
-/// default 256 KiB threshold) rides them out: open-loop produce-ack p99 2.2 ms -> 1.2 ms
-/// (medians of six runs each). The bound is per partition log; the bytes are in memory (and in
-/// the batch cache) anyway until written.
-const WRITE_BEHIND_BACKPRESSURE: u64 = 16;
+/// 1 MiB bound made appends, and so acknowledgements, wait through them. 4 MiB (four of the
+/// default 1 MiB chunks) rides them out: open-loop produce-ack p99 2.2 ms -> 1.2 ms (medians
+/// of six runs each, measured with 256 KiB chunks and a 16-chunk bound). The bound is per
+/// partition log; the bytes are in memory (and in the batch cache) anyway until written.
+const WRITE_BEHIND_BACKPRESSURE: u64 = 4;
 
 struct LogState {
     /// Oldest first; the last is the active segment.
@@ -460,31 +460,35 @@ impl LogInner {
         AppendOutcome { base_offset, last_offset }
     }
 
-    /// Under `never` and `interval`: once `write_behind_bytes` are pending, a background task
-    /// writes them while appends carry on filling the buffer; an append only waits for a write
-    /// itself when [`WRITE_BEHIND_BACKPRESSURE`] times that much is pending (backpressure, so
-    /// memory stays bounded).
+    /// Under `never` and `interval`: once a chunk (`write_behind_bytes`) is full, a background
+    /// task writes the full chunks while appends carry on filling the next; an append only
+    /// waits for a write itself when [`WRITE_BEHIND_BACKPRESSURE`] chunks are pending
+    /// (backpressure, so memory stays bounded).
     async fn write_behind(self: &Rc<Self>) -> StorageResult<()> {
-        let pending = {
+        let (pending, full_chunk) = {
             let state = self.state.borrow();
             if state.busy {
                 return Ok(());
             }
-            state.active().appender.as_ref().map_or(0, |a| a.pending_bytes())
+            let appender = state.active().appender.as_ref();
+            (
+                appender.map_or(0, |a| a.pending_bytes()),
+                appender.is_some_and(|a| a.has_full_chunk()),
+            )
         };
         let threshold = self.config.write_behind_bytes;
         if pending >= WRITE_BEHIND_BACKPRESSURE * threshold {
             let _permit = self.lock_io().await?;
             self.check_appendable()?;
-            return self.write_active_locked().await;
+            return self.write_active_locked(WriteScope::FullChunks).await;
         }
-        if pending >= threshold && !self.write_behind_in_flight.get() {
+        if full_chunk && !self.write_behind_in_flight.get() {
             self.write_behind_in_flight.set(true);
             let inner = self.clone();
             glommio::spawn_local(async move {
                 let written = match inner.lock_io().await {
                     Ok(_permit) => match inner.check_appendable() {
-                        Ok(()) => inner.write_active_locked().await,
+                        Ok(()) => inner.write_active_locked(WriteScope::FullChunks).await,
                         Err(e) => Err(e),
                     },
                     Err(e) => Err(e),
@@ -528,29 +532,73 @@ impl LogInner {
         panic!("sync_to made no progress towards offset {target}");
     }
 
-    /// Writes the active segment's pending bytes. Holds the I/O permit.
-    async fn write_active_locked(&self) -> StorageResult<()> {
-        let (file, path, write, upto) = {
+    /// Writes the active segment's pending bytes, chunk by chunk: with
+    /// [`WriteScope::Everything`] all of them, with [`WriteScope::FullChunks`] the whole chunks.
+    /// Holds the I/O permit.
+    async fn write_active_locked(&self, scope: WriteScope) -> StorageResult<()> {
+        // What was buffered when the call began, not what appends add meanwhile: a busy
+        // partition must not keep the permit (and a roll or a sync waiting for it) forever.
+        let position = |inner: &Self| {
+            let state = inner.state.borrow();
+            state.active().appender.as_ref().map(|a| (a.written_end(), a.end()))
+        };
+        let Some((_, end)) = position(self) else { return Ok(()) };
+        let target = match scope {
+            WriteScope::FullChunks => {
+                self.state.borrow().active().appender.as_ref().map_or(0, |a| a.scope_end(scope))
+            }
+            WriteScope::Everything => end,
+        };
+        // With nothing pending, the last write reached the end, so the written offsets are known.
+        let mut offsets_known = position(self).is_some_and(|(written, end)| written == end);
+        // Bounded: every round writes a chunk, or the tail, of bytes appended before it began;
+        // appends that arrive meanwhile stop at the backpressure bound, which waits for this
+        // permit.
+        loop {
+            let Some((written, _)) = position(self) else { return Ok(()) };
+            // Everything also leaves the written offsets known: a sync reads them next.
+            if written >= target && (scope == WriteScope::FullChunks || offsets_known) {
+                return Ok(());
+            }
+            match self.write_one_locked(scope).await? {
+                None => return Ok(()),
+                Some(covered) => offsets_known = covered,
+            }
+        }
+    }
+
+    /// One write of the active segment's buffers: `None` when `scope` held nothing unwritten,
+    /// otherwise whether the write reached the end of what was appended when it began.
+    async fn write_one_locked(&self, scope: WriteScope) -> StorageResult<Option<bool>> {
+        let (file, path, write, covers) = {
             let mut state = self.state.borrow_mut();
             let active = state.active_mut();
-            let (file, upto) = (active.file.clone(), active.next_offset);
+            let (file, next_offset) = (active.file.clone(), active.next_offset);
             let appender = active.appender.as_mut().expect("active segment has an appender");
-            match appender.prepare_write(&file) {
-                None => return Ok(()),
-                Some(write) => (file, active.log_path.clone(), write, upto),
+            let end = appender.end();
+            match appender.prepare_write(&file, scope) {
+                None => return Ok(None),
+                // Only a write that reaches the end of the appended bytes says which offsets
+                // are on disk; a chunk may end inside a batch.
+                Some(write) => {
+                    let covers = (write.logical_end == end).then_some(next_offset);
+                    (file, active.log_path.clone(), write, covers)
+                }
             }
         };
         let written = write_blocks(&file, &path, write).await;
         let mut state = self.state.borrow_mut();
         let appender = state.active_mut().appender.as_mut().expect("still active");
         match written {
-            Ok(end) => {
-                appender.complete_write(end);
-                assert!(upto >= state.written_end_offset, "written end never goes back");
-                state.written_end_offset = upto;
+            Ok(completed) => {
+                appender.complete_write(completed);
+                if let Some(upto) = covers {
+                    assert!(upto >= state.written_end_offset, "written end never goes back");
+                    state.written_end_offset = upto;
+                }
                 state.stats.writes += 1;
                 state.check_invariants();
-                Ok(())
+                Ok(Some(covers.is_some()))
             }
             Err(e) => {
                 appender.fail_write();
@@ -592,7 +640,7 @@ impl LogInner {
         let (file, path, upto, truncations) = {
             let _permit = self.lock_io().await?;
             self.check_appendable()?;
-            self.write_active_locked().await?;
+            self.write_active_locked(WriteScope::Everything).await?;
             let state = self.state.borrow();
             let active = state.active();
             (
@@ -681,12 +729,11 @@ impl LogInner {
     async fn roll_steps(&self) -> StorageResult<()> {
         self.finish_seal_locked().await?;
         let base = self.state.borrow().log_end_offset;
-        let new_segment =
-            Segment::create(&self.dir, base, self.config.segment_preallocate_bytes()).await?;
+        let new_segment = Segment::create(&self.dir, base, &self.config).await?;
         if let Err(e) = sync_directory(&self.dir).await {
             return Err(self.fail(e));
         }
-        self.write_active_locked().await?;
+        self.write_active_locked(WriteScope::Everything).await?;
         self.sync_active_locked().await?;
         let mut state = self.state.borrow_mut();
         let old = state.active_mut();
@@ -970,7 +1017,7 @@ impl LogInner {
             let (entry_offset, entry_position) = segment.offset_index.lookup(offset);
             (index, entry_offset, entry_position, segment.log_bytes)
         };
-        self.write_active_locked().await?;
+        self.write_active_locked(WriteScope::Everything).await?;
 
         // Find the batch holding `offset`: the cut goes at its start.
         let base = self.state.borrow().segments[index].base_offset;
@@ -1021,13 +1068,7 @@ impl LogInner {
         for segment in removed {
             remove_segment_files(segment).await?;
         }
-        let appender = prepare_active_file(
-            &file,
-            &path,
-            cut_position,
-            self.config.segment_preallocate_bytes(),
-        )
-        .await?;
+        let appender = prepare_active_file(&file, &path, cut_position, &self.config).await?;
         let index_paths = {
             let mut state = self.state.borrow_mut();
             let segment = &mut state.segments[index];
@@ -1091,7 +1132,7 @@ impl LogInner {
             // Close still releases everything, and says the data was not all made durable.
             Err(StorageError::LogFailed { path: self.dir.clone(), reason })
         } else {
-            match self.write_active_locked().await {
+            match self.write_active_locked(WriteScope::Everything).await {
                 Ok(()) => self.sync_active_locked().await,
                 Err(e) => Err(e),
             }

@@ -49,8 +49,7 @@ pub async fn recover_segments(
     remove_orphan_indexes(dir, &names, &bases).await?;
 
     if bases.is_empty() {
-        let segment =
-            Segment::create(dir, initial_offset, config.segment_preallocate_bytes()).await?;
+        let segment = Segment::create(dir, initial_offset, config).await?;
         sync_directory(dir).await?;
         tracing::info!(dir = %dir.display(), base_offset = initial_offset, "created new log");
         return Ok(vec![segment]);
@@ -82,13 +81,7 @@ pub async fn recover_segments(
     }
 
     let tail = segments.last_mut().expect("at least one segment");
-    let appender = prepare_active_file(
-        &tail.file,
-        &tail.log_path,
-        tail.log_bytes,
-        config.segment_preallocate_bytes(),
-    )
-    .await?;
+    let appender = prepare_active_file(&tail.file, &tail.log_path, tail.log_bytes, config).await?;
     tail.appender = Some(appender);
     tail.preallocated_bytes = config.segment_preallocate_bytes().max(tail.log_bytes);
     // The tail's index files would be stale as soon as it takes appends; they are written

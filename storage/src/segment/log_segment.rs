@@ -10,7 +10,7 @@ use sluice_proto::record_batch::BatchHeader;
 
 use super::batch_scan::read_chunk;
 use super::dma_appender::DmaAppender;
-use crate::config::DMA_BLOCK_BYTES;
+use crate::config::{LogConfig, DMA_BLOCK_BYTES};
 use crate::dma_file_io::{open_direct, remove_file};
 use crate::error::{StorageError, StorageResult};
 use crate::index::index_header::encode_index_file;
@@ -85,8 +85,9 @@ impl Segment {
     pub async fn create(
         dir: &Path,
         base_offset: i64,
-        preallocate_bytes: u64,
+        config: &LogConfig,
     ) -> StorageResult<Segment> {
+        let preallocate_bytes = config.segment_preallocate_bytes();
         let log_path = dir.join(segment_file_name(base_offset, "log"));
         let file = open_direct(&log_path, true, true).await?;
         if let Err(e) = file.pre_allocate(preallocate_bytes, false).await {
@@ -99,7 +100,7 @@ impl Segment {
             remove_file(&dir.join(segment_file_name(base_offset, kind.extension()))).await?;
         }
         let mut segment = Segment::new(base_offset, log_path, Rc::new(file));
-        segment.appender = Some(DmaAppender::new(&segment.file, 0, &[]));
+        segment.appender = Some(DmaAppender::new(&segment.file, 0, &[], config.write_behind_bytes));
         segment.preallocated_bytes = preallocate_bytes;
         Ok(segment)
     }
@@ -239,8 +240,9 @@ pub async fn prepare_active_file(
     file: &DmaFile,
     path: &Path,
     log_bytes: u64,
-    preallocate_bytes: u64,
+    config: &LogConfig,
 ) -> StorageResult<DmaAppender> {
+    let preallocate_bytes = config.segment_preallocate_bytes();
     file.truncate(log_bytes)
         .await
         .map_err(|e| StorageError::from_glommio("truncating", path, e))?;
@@ -258,5 +260,5 @@ pub async fn prepare_active_file(
             reason: "tail block shorter than the file claims".into(),
         });
     }
-    Ok(DmaAppender::new(file, log_bytes, &tail))
+    Ok(DmaAppender::new(file, log_bytes, &tail, config.write_behind_bytes))
 }
