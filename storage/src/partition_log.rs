@@ -29,6 +29,7 @@ use crate::retention::{segments_to_delete, SegmentFacts};
 use crate::segment::batch_scan::read_chunk;
 use crate::segment::dma_appender::{write_blocks, BytesLocation, WriteScope};
 use crate::segment::log_segment::prepare_active_file;
+use crate::segment::spare_segment::{self, SpareSegment, SPARE_SEGMENT_FILE_NAME};
 use crate::segment::{segment_file_name, Segment};
 
 /// Offsets assigned to an appended batch.
@@ -81,6 +82,8 @@ struct LogInner {
     group_commit: GroupCommit,
     /// A background write-behind task is queued or writing.
     write_behind_in_flight: Cell<bool>,
+    /// The next segment's file, made ahead of the roll (see [`SpareSegment`]).
+    spare_segment: RefCell<SpareSegment>,
 }
 
 /// Pending bytes, in chunks (`write_behind_bytes`), at which appends wait for a write.
@@ -192,6 +195,7 @@ impl PartitionLog {
             io_permit: Semaphore::new(1),
             group_commit: GroupCommit::default(),
             write_behind_in_flight: Cell::new(false),
+            spare_segment: RefCell::new(SpareSegment::Absent),
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -230,6 +234,7 @@ impl PartitionLog {
         } else {
             inner.append_in_memory(&mut batch, &header)
         };
+        inner.prepare_spare_segment_if_due();
         match inner.config.flush_policy {
             FlushPolicy::Always => inner.sync_to(outcome.last_offset + 1).await?,
             FlushPolicy::Interval { .. } | FlushPolicy::Never => {
@@ -458,6 +463,56 @@ impl LogInner {
         drop(state);
         self.cache.insert(self.cache_id, base_offset, last_offset, bytes);
         AppendOutcome { base_offset, last_offset }
+    }
+
+    /// Starts making the next segment's file once the active segment is half full, so the
+    /// roll finds it ready. Cheap when there is nothing to do: one comparison per append.
+    fn prepare_spare_segment_if_due(self: &Rc<Self>) {
+        if !matches!(*self.spare_segment.borrow(), SpareSegment::Absent) {
+            return;
+        }
+        let due = {
+            let state = self.state.borrow();
+            !state.closed && state.active().log_bytes >= self.config.segment_bytes_max / 2
+        };
+        if !due {
+            return;
+        }
+        *self.spare_segment.borrow_mut() = SpareSegment::Creating;
+        let inner = self.clone();
+        glommio::spawn_local(async move {
+            let path = inner.dir.join(SPARE_SEGMENT_FILE_NAME);
+            let created =
+                spare_segment::create_preallocated(&path, inner.config.segment_preallocate_bytes())
+                    .await;
+            let closed = inner.state.borrow().closed;
+            let next = match created {
+                Ok(file) if closed => {
+                    spare_segment::discard(file, &path).await;
+                    SpareSegment::Absent
+                }
+                Ok(file) => SpareSegment::Ready(file),
+                Err(e) => {
+                    tracing::debug!(dir = %inner.dir.display(), error = %e, "no spare segment");
+                    SpareSegment::Failed
+                }
+            };
+            *inner.spare_segment.borrow_mut() = next;
+        })
+        .detach();
+    }
+
+    /// Takes the spare file if one is ready; a failed attempt may be retried after this roll.
+    fn take_spare_segment(&self) -> Option<glommio::io::DmaFile> {
+        let mut spare = self.spare_segment.borrow_mut();
+        match std::mem::take(&mut *spare) {
+            SpareSegment::Ready(file) => Some(file),
+            SpareSegment::Creating => {
+                *spare = SpareSegment::Creating;
+                None
+            }
+            SpareSegment::Absent | SpareSegment::Failed => None,
+        }
     }
 
     /// Under `never` and `interval`: once a chunk (`write_behind_bytes`) is full, a background
@@ -729,7 +784,20 @@ impl LogInner {
     async fn roll_steps(&self) -> StorageResult<()> {
         self.finish_seal_locked().await?;
         let base = self.state.borrow().log_end_offset;
-        let new_segment = Segment::create(&self.dir, base, &self.config).await?;
+        let from_spare = match self.take_spare_segment() {
+            Some(spare) => match Segment::from_spare(&self.dir, base, spare, &self.config).await {
+                Ok(segment) => Some(segment),
+                Err(e) => {
+                    tracing::warn!(dir = %self.dir.display(), error = %e, "spare segment unusable");
+                    None
+                }
+            },
+            None => None,
+        };
+        let new_segment = match from_spare {
+            Some(segment) => segment,
+            None => Segment::create(&self.dir, base, &self.config).await?,
+        };
         if let Err(e) = sync_directory(&self.dir).await {
             return Err(self.fail(e));
         }
@@ -1154,6 +1222,11 @@ impl LogInner {
         }
         for segment in segments {
             close_segment_file(segment).await;
+        }
+        // A spare still being made is discarded by its task, which sees the log closed.
+        let spare = std::mem::take(&mut *self.spare_segment.borrow_mut());
+        if let SpareSegment::Ready(file) = spare {
+            spare_segment::discard(file, &self.dir.join(SPARE_SEGMENT_FILE_NAME)).await;
         }
         synced
     }

@@ -27,6 +27,7 @@ use crate::index::index_header::decode_index_file;
 use crate::index::{IndexFileMeta, IndexKind, OffsetIndex, TimeIndex};
 use crate::segment::batch_scan::{scan_batches, ScanStop};
 use crate::segment::log_segment::{parse_segment_file_name, prepare_active_file};
+use crate::segment::spare_segment::SPARE_SEGMENT_FILE_NAME;
 use crate::segment::{segment_file_name, Segment};
 
 /// Opens or creates the log in `dir`; the last returned segment is active. `initial_offset` is
@@ -47,6 +48,10 @@ pub async fn recover_segments(
         .collect();
     bases.sort_unstable();
     remove_orphan_indexes(dir, &names, &bases).await?;
+    if names.iter().any(|name| name == SPARE_SEGMENT_FILE_NAME) {
+        // Made ahead of a roll that a crash or a close got to first; never data.
+        remove_file(&dir.join(SPARE_SEGMENT_FILE_NAME)).await?;
+    }
 
     if bases.is_empty() {
         let segment = Segment::create(dir, initial_offset, config).await?;

@@ -479,3 +479,73 @@ fn given_roll_when_its_seal_runs_should_cut_the_sealed_file_to_its_data_and_inde
         log.close().await.unwrap();
     });
 }
+
+#[test]
+fn given_half_full_active_segment_when_rolling_should_rename_the_spare_made_ahead_and_keep_every_batch(
+) {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = small_config(FlushPolicy::Never);
+        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
+        let spare = path.join("next-segment.tmp");
+        // 2 records of 100 bytes are over 250 bytes a batch: 150 fill more than half of 64 KiB.
+        let seed = 150u64;
+        for batch in 0..seed {
+            log.append(make_batch(2, 100, batch as i64, batch)).await.unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let preallocated = |spare: &std::path::Path| {
+            std::fs::metadata(spare).is_ok_and(|m| m.len() == config.segment_preallocate_bytes())
+        };
+        while !preallocated(&spare) {
+            assert!(std::time::Instant::now() < deadline, "no spare segment once half full");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let spare_inode = std::fs::metadata(&spare).unwrap().ino();
+        assert_eq!(log.segment_count(), 1, "not rolled yet");
+
+        log.roll().await.unwrap();
+        let next = path.join(format!("{:020}.log", seed * 2));
+        assert_eq!(std::fs::metadata(&next).unwrap().ino(), spare_inode, "the roll renamed it");
+        assert!(!spare.exists(), "the spare became the segment");
+        for more in seed..seed + 10 {
+            log.append(make_batch(2, 100, more as i64, more)).await.unwrap();
+        }
+        log.close().await.unwrap();
+
+        let reopened = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        assert_eq!(reopened.log_end_offset(), (seed as i64 + 10) * 2);
+        for batch in 0..seed + 10 {
+            let base = batch as i64 * 2;
+            let bytes = reopened.read(base, 1).await.unwrap();
+            assert!(body_matches(split_batches(&bytes)[0], batch));
+        }
+        reopened.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_spare_segment_left_by_a_crash_when_opening_should_remove_it_and_keep_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = small_config(FlushPolicy::Never);
+        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
+        for seed in 0..10u64 {
+            log.append(make_batch(2, 100, seed as i64, seed)).await.unwrap();
+        }
+        log.close().await.unwrap();
+        let spare = path.join("next-segment.tmp");
+        assert!(!spare.exists(), "close removes the spare");
+        // What a crash between making the spare and the roll leaves behind.
+        std::fs::write(&spare, vec![0u8; 8192]).unwrap();
+
+        let reopened = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        assert!(!spare.exists(), "recovery removes the spare");
+        assert_eq!(reopened.log_end_offset(), 20);
+        assert_eq!(reopened.segment_count(), 1, "the spare is never taken for a segment");
+        reopened.close().await.unwrap();
+    });
+}

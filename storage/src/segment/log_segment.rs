@@ -10,8 +10,9 @@ use sluice_proto::record_batch::BatchHeader;
 
 use super::batch_scan::read_chunk;
 use super::dma_appender::DmaAppender;
+use super::spare_segment::{create_preallocated, discard, SPARE_SEGMENT_FILE_NAME};
 use crate::config::{LogConfig, DMA_BLOCK_BYTES};
-use crate::dma_file_io::{open_direct, remove_file};
+use crate::dma_file_io::remove_file;
 use crate::error::{StorageError, StorageResult};
 use crate::index::index_header::encode_index_file;
 use crate::index::{IndexFileMeta, IndexKind, OffsetIndex, TimeIndex};
@@ -87,21 +88,44 @@ impl Segment {
         base_offset: i64,
         config: &LogConfig,
     ) -> StorageResult<Segment> {
-        let preallocate_bytes = config.segment_preallocate_bytes();
         let log_path = dir.join(segment_file_name(base_offset, "log"));
-        let file = open_direct(&log_path, true, true).await?;
-        if let Err(e) = file.pre_allocate(preallocate_bytes, false).await {
-            let err = StorageError::from_glommio("preallocating", &log_path, e);
-            let _closed = file.close().await;
-            remove_file(&log_path).await?;
+        let file = create_preallocated(&log_path, config.segment_preallocate_bytes()).await?;
+        Segment::from_new_file(dir, base_offset, log_path, file, config).await
+    }
+
+    /// Makes the spare file (see [`super::spare_segment`]) the new active segment at
+    /// `base_offset` by renaming it. On failure the spare is removed and nothing else changed.
+    pub async fn from_spare(
+        dir: &Path,
+        base_offset: i64,
+        spare: DmaFile,
+        config: &LogConfig,
+    ) -> StorageResult<Segment> {
+        let spare_path = dir.join(SPARE_SEGMENT_FILE_NAME);
+        let log_path = dir.join(segment_file_name(base_offset, "log"));
+        if let Err(e) = spare.rename(&log_path).await {
+            let err = StorageError::from_glommio("renaming", &spare_path, e);
+            discard(spare, &spare_path).await;
             return Err(err);
         }
+        Segment::from_new_file(dir, base_offset, log_path, spare, config).await
+    }
+
+    /// An empty active segment over a freshly created, preallocated file already at its
+    /// segment name; stale indexes of an earlier segment with the same base are removed.
+    async fn from_new_file(
+        dir: &Path,
+        base_offset: i64,
+        log_path: PathBuf,
+        file: DmaFile,
+        config: &LogConfig,
+    ) -> StorageResult<Segment> {
         for kind in [IndexKind::Offset, IndexKind::Time] {
             remove_file(&dir.join(segment_file_name(base_offset, kind.extension()))).await?;
         }
         let mut segment = Segment::new(base_offset, log_path, Rc::new(file));
         segment.appender = Some(DmaAppender::new(&segment.file, 0, &[], config.write_behind_bytes));
-        segment.preallocated_bytes = preallocate_bytes;
+        segment.preallocated_bytes = config.segment_preallocate_bytes();
         Ok(segment)
     }
 
