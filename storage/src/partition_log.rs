@@ -63,6 +63,10 @@ pub struct LogStats {
     pub fdatasyncs: u64,
     /// Reads that found their bytes in a write still in flight and waited for it.
     pub reads_waiting_for_writes: u64,
+    /// Spare segment files made (created, preallocated and zero-filled) ahead of a roll.
+    pub spare_segments_made: u64,
+    /// Rolls that renamed a spare instead of creating their segment file.
+    pub rolls_from_spare: u64,
 }
 
 /// A partition's segmented log. Cheap to clone: clones share the log.
@@ -465,7 +469,7 @@ impl LogInner {
         AppendOutcome { base_offset, last_offset }
     }
 
-    /// Starts making the next segment's file once the active segment is half full, so the
+    /// Starts making the next segment's file once the active segment is a quarter full, so the
     /// roll finds it ready. Cheap when there is nothing to do: one comparison per append.
     fn prepare_spare_segment_if_due(self: &Rc<Self>) {
         if !matches!(*self.spare_segment.borrow(), SpareSegment::Absent) {
@@ -473,7 +477,7 @@ impl LogInner {
         }
         let due = {
             let state = self.state.borrow();
-            !state.closed && state.active().log_bytes >= self.config.segment_bytes_max / 2
+            !state.closed && state.active().log_bytes >= self.config.segment_bytes_max / 4
         };
         if !due {
             return;
@@ -482,16 +486,32 @@ impl LogInner {
         let inner = self.clone();
         glommio::spawn_local(async move {
             let path = inner.dir.join(SPARE_SEGMENT_FILE_NAME);
-            let created =
-                spare_segment::create_preallocated(&path, inner.config.segment_preallocate_bytes())
-                    .await;
-            let closed = inner.state.borrow().closed;
-            let next = match created {
-                Ok(file) if closed => {
+            let bytes = inner.config.segment_preallocate_bytes();
+            let open = || !inner.state.borrow().closed;
+            let made = match spare_segment::create_preallocated(&path, bytes).await {
+                Ok(file) => match spare_segment::zero_fill(&file, &path, bytes, open).await {
+                    Ok(true) => Ok(Some(file)),
+                    Ok(false) => {
+                        spare_segment::discard(file, &path).await;
+                        Ok(None)
+                    }
+                    Err(e) => {
+                        spare_segment::discard(file, &path).await;
+                        Err(e)
+                    }
+                },
+                Err(e) => Err(e),
+            };
+            let next = match made {
+                Ok(Some(file)) if open() => {
+                    inner.state.borrow_mut().stats.spare_segments_made += 1;
+                    SpareSegment::Ready(file)
+                }
+                Ok(Some(file)) => {
                     spare_segment::discard(file, &path).await;
                     SpareSegment::Absent
                 }
-                Ok(file) => SpareSegment::Ready(file),
+                Ok(None) => SpareSegment::Absent,
                 Err(e) => {
                     tracing::debug!(dir = %inner.dir.display(), error = %e, "no spare segment");
                     SpareSegment::Failed
@@ -786,7 +806,10 @@ impl LogInner {
         let base = self.state.borrow().log_end_offset;
         let from_spare = match self.take_spare_segment() {
             Some(spare) => match Segment::from_spare(&self.dir, base, spare, &self.config).await {
-                Ok(segment) => Some(segment),
+                Ok(segment) => {
+                    self.state.borrow_mut().stats.rolls_from_spare += 1;
+                    Some(segment)
+                }
                 Err(e) => {
                     tracing::warn!(dir = %self.dir.display(), error = %e, "spare segment unusable");
                     None

@@ -481,7 +481,7 @@ fn given_roll_when_its_seal_runs_should_cut_the_sealed_file_to_its_data_and_inde
 }
 
 #[test]
-fn given_half_full_active_segment_when_rolling_should_rename_the_spare_made_ahead_and_keep_every_batch(
+fn given_quarter_full_active_segment_when_rolling_should_rename_the_spare_made_ahead_and_keep_every_batch(
 ) {
     use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
@@ -490,23 +490,23 @@ fn given_half_full_active_segment_when_rolling_should_rename_the_spare_made_ahea
         let config = small_config(FlushPolicy::Never);
         let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
         let spare = path.join("next-segment.tmp");
-        // 2 records of 100 bytes are over 250 bytes a batch: 150 fill more than half of 64 KiB.
-        let seed = 150u64;
+        // 2 records of 100 bytes are over 250 bytes a batch: 100 fill more than a quarter of
+        // 64 KiB.
+        let seed = 100u64;
         for batch in 0..seed {
             log.append(make_batch(2, 100, batch as i64, batch)).await.unwrap();
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let preallocated = |spare: &std::path::Path| {
-            std::fs::metadata(spare).is_ok_and(|m| m.len() == config.segment_preallocate_bytes())
-        };
-        while !preallocated(&spare) {
-            assert!(std::time::Instant::now() < deadline, "no spare segment once half full");
+        while log.stats().spare_segments_made == 0 {
+            assert!(std::time::Instant::now() < deadline, "no spare segment once a quarter full");
             glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
         }
+        assert_eq!(std::fs::metadata(&spare).unwrap().len(), config.segment_preallocate_bytes());
         let spare_inode = std::fs::metadata(&spare).unwrap().ino();
         assert_eq!(log.segment_count(), 1, "not rolled yet");
 
         log.roll().await.unwrap();
+        assert_eq!(log.stats().rolls_from_spare, 1);
         let next = path.join(format!("{:020}.log", seed * 2));
         assert_eq!(std::fs::metadata(&next).unwrap().ino(), spare_inode, "the roll renamed it");
         assert!(!spare.exists(), "the spare became the segment");
