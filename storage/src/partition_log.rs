@@ -114,6 +114,10 @@ struct LogState {
     /// and its indexes are written (see [`LogInner::finish_seal_locked`]). The segment stays in
     /// `segments` meanwhile: everything that could remove it finishes the seal first.
     pending_seal: Option<i64>,
+    /// Base offset of the segment a roll just moved appends away from while its tail is still
+    /// unwritten or unsynced (see [`LogInner::finish_roll_locked`]). It keeps its appender, so
+    /// readers find its last bytes, until the roll's I/O is done.
+    sealing: Option<i64>,
     /// Counts truncations, so a sync that straddles one advances nothing.
     truncations: u64,
     /// The log start offset when the log was closed (and its segments handed back).
@@ -192,6 +196,7 @@ impl PartitionLog {
                 closed: false,
                 busy: false,
                 pending_seal: None,
+                sealing: None,
                 truncations: 0,
                 start_offset_at_close: 0,
                 stats: LogStats::default(),
@@ -227,14 +232,32 @@ impl PartitionLog {
             let _permit = inner.lock_io().await?;
             inner.check_appendable()?;
             let roll = inner.needs_roll(&inner.state.borrow(), &header);
-            if roll {
+            // Under `always` every acknowledgement waits for an fdatasync anyway: the roll
+            // does its I/O before the new segment takes appends.
+            let pipelined = roll && inner.config.flush_policy != FlushPolicy::Always;
+            if pipelined {
+                inner.roll_switch_locked().await?;
+            } else if roll {
                 inner.roll_locked().await?;
             }
             let fits = fits_preallocation(&inner.state.borrow(), &header);
             if !fits {
                 inner.extend_preallocation_locked(header.total_len() as u64).await?;
             }
-            inner.append_in_memory(&mut batch, &header)
+            let outcome = inner.append_in_memory(&mut batch, &header);
+            if pipelined {
+                // Still under the permit: no byte of the new segment is written before the
+                // old one's tail is durable. Appends from other tasks go on into memory.
+                match inner.finish_roll_locked().await {
+                    Ok(()) => inner.spawn_seal(),
+                    // The I/O failure has failed the log; the next append reports it, as a
+                    // failed write-behind does.
+                    Err(e) => {
+                        tracing::debug!(dir = %inner.dir.display(), error = %e, "roll failed")
+                    }
+                }
+            }
+            outcome
         } else {
             inner.append_in_memory(&mut batch, &header)
         };
@@ -611,31 +634,40 @@ impl LogInner {
     /// [`WriteScope::Everything`] all of them, with [`WriteScope::FullChunks`] the whole chunks.
     /// Holds the I/O permit.
     async fn write_active_locked(&self, scope: WriteScope) -> StorageResult<()> {
+        // A segment a roll left with unwritten bytes goes first: nothing of its successor may
+        // reach the disk before its tail is durable.
+        self.finish_roll_locked().await?;
+        let base = self.state.borrow().active().base_offset;
+        self.write_segment_locked(base, scope).await
+    }
+
+    /// Writes the pending bytes of the segment at `base` (the active one, or one a roll is
+    /// sealing): see [`Self::write_active_locked`]. Holds the I/O permit.
+    async fn write_segment_locked(&self, base: i64, scope: WriteScope) -> StorageResult<()> {
         // What was buffered when the call began, not what appends add meanwhile: a busy
         // partition must not keep the permit (and a roll or a sync waiting for it) forever.
         let position = |inner: &Self| {
             let state = inner.state.borrow();
-            state.active().appender.as_ref().map(|a| (a.written_end(), a.end()))
+            let segment = state.segment_by_base(base)?;
+            segment.appender.as_ref().map(|a| (a.written_end(), a.end(), a.scope_end(scope)))
         };
-        let Some((_, end)) = position(self) else { return Ok(()) };
+        let Some((written, end, chunks_end)) = position(self) else { return Ok(()) };
         let target = match scope {
-            WriteScope::FullChunks => {
-                self.state.borrow().active().appender.as_ref().map_or(0, |a| a.scope_end(scope))
-            }
+            WriteScope::FullChunks => chunks_end,
             WriteScope::Everything => end,
         };
         // With nothing pending, the last write reached the end, so the written offsets are known.
-        let mut offsets_known = position(self).is_some_and(|(written, end)| written == end);
+        let mut offsets_known = written == end;
         // Bounded: every round writes a chunk, or the tail, of bytes appended before it began;
         // appends that arrive meanwhile stop at the backpressure bound, which waits for this
         // permit.
         loop {
-            let Some((written, _)) = position(self) else { return Ok(()) };
+            let Some((written, _, _)) = position(self) else { return Ok(()) };
             // Everything also leaves the written offsets known: a sync reads them next.
             if written >= target && (scope == WriteScope::FullChunks || offsets_known) {
                 return Ok(());
             }
-            match self.write_one_locked(scope).await? {
+            match self.write_one_locked(base, scope).await? {
                 None => return Ok(()),
                 Some(covered) => offsets_known = covered,
             }
@@ -644,12 +676,12 @@ impl LogInner {
 
     /// One write of the active segment's buffers: `None` when `scope` held nothing unwritten,
     /// otherwise whether the write reached the end of what was appended when it began.
-    async fn write_one_locked(&self, scope: WriteScope) -> StorageResult<Option<bool>> {
+    async fn write_one_locked(&self, base: i64, scope: WriteScope) -> StorageResult<Option<bool>> {
         let (file, path, write, covers) = {
             let mut state = self.state.borrow_mut();
-            let active = state.active_mut();
+            let Some(active) = state.segment_by_base_mut(base) else { return Ok(None) };
             let (file, next_offset) = (active.file.clone(), active.next_offset);
-            let appender = active.appender.as_mut().expect("active segment has an appender");
+            let Some(appender) = active.appender.as_mut() else { return Ok(None) };
             let end = appender.end();
             match appender.prepare_write(&file, scope) {
                 None => return Ok(None),
@@ -663,7 +695,10 @@ impl LogInner {
         };
         let written = write_blocks(&file, &path, write).await;
         let mut state = self.state.borrow_mut();
-        let appender = state.active_mut().appender.as_mut().expect("still active");
+        let appender = state
+            .segment_by_base_mut(base)
+            .and_then(|segment| segment.appender.as_mut())
+            .expect("a segment keeps its appender while a write of it is in flight");
         match written {
             Ok(completed) => {
                 appender.complete_write(completed);
@@ -687,10 +722,17 @@ impl LogInner {
     /// I/O permit. A failed fdatasync fails the log: the kernel may have dropped the dirty
     /// state, so retrying could report success for data that is gone.
     async fn sync_active_locked(&self) -> StorageResult<()> {
+        let base = self.state.borrow().active().base_offset;
+        self.sync_segment_locked(base).await
+    }
+
+    /// fdatasyncs the segment at `base`; on success everything written up to
+    /// `written_end_offset` is durable (nothing after that segment is written yet).
+    async fn sync_segment_locked(&self, base: i64) -> StorageResult<()> {
         let (file, path, upto) = {
             let state = self.state.borrow();
-            let active = state.active();
-            (active.file.clone(), active.log_path.clone(), state.written_end_offset)
+            let segment = state.segment_by_base(base).expect("the segment to sync is in the log");
+            (segment.file.clone(), segment.log_path.clone(), state.written_end_offset)
         };
         if self.state.borrow().durable_end_offset >= upto {
             return Ok(());
@@ -755,20 +797,96 @@ impl LogInner {
         let result = self.roll_steps().await;
         self.state.borrow_mut().busy = false;
         if result.is_ok() {
-            let inner = self.clone();
-            glommio::spawn_local(async move {
-                // Whoever takes the permit next finishes the seal if this task has not yet:
-                // every holder that could touch the sealed file does so first.
-                if let Ok(_permit) = inner.lock_io().await {
-                    if let Err(e) = inner.finish_seal_locked().await {
-                        // A failed truncation has failed the log; the next append reports it.
-                        tracing::debug!(dir = %inner.dir.display(), error = %e, "sealing failed");
-                    }
-                }
-            })
-            .detach();
+            self.spawn_seal();
         }
         result
+    }
+
+    /// Runs [`Self::finish_seal_locked`] in a task of its own, so the seal does not wait for
+    /// the next permit holder.
+    fn spawn_seal(self: &Rc<Self>) {
+        let inner = self.clone();
+        glommio::spawn_local(async move {
+            // Whoever takes the permit next finishes the seal if this task has not yet:
+            // every holder that could touch the sealed file does so first.
+            if let Ok(_permit) = inner.lock_io().await {
+                if let Err(e) = inner.finish_seal_locked().await {
+                    // A failed truncation has failed the log; the next append reports it.
+                    tracing::debug!(dir = %inner.dir.display(), error = %e, "sealing failed");
+                }
+            }
+        })
+        .detach();
+    }
+
+    /// The first half of a roll under `never` and `interval`: puts the new segment in place
+    /// and lets appends go on into it, leaving the old segment (with its appender) to
+    /// [`Self::finish_roll_locked`]. Holds the I/O permit. A full disk while creating the new
+    /// segment refuses the roll and leaves the log as it was.
+    ///
+    /// Why: the old tail's write and fdatasync and the directory fsync were about 1.3 ms
+    /// during which every append waited (perf/README.md, item 15). They must still happen
+    /// before any byte of the new segment is written, or a power loss could keep the new
+    /// segment's bytes and lose the old tail's (a hole); holding the permit until they are
+    /// done orders them, while appends need only memory.
+    async fn roll_switch_locked(&self) -> StorageResult<()> {
+        self.finish_seal_locked().await?;
+        self.state.borrow_mut().busy = true;
+        let base = self.state.borrow().log_end_offset;
+        let created = self.new_segment_locked(base).await;
+        let mut state = self.state.borrow_mut();
+        state.busy = false;
+        let new_segment = created?;
+        let old_base = state.active().base_offset;
+        assert!(state.sealing.is_none(), "the previous roll finished before this one");
+        assert_eq!(state.active().next_offset, base, "no append reached the old segment meanwhile");
+        state.segments.push(new_segment);
+        state.sealing = Some(old_base);
+        drop(state);
+        tracing::debug!(dir = %self.dir.display(), base_offset = base, "rolled segment");
+        Ok(())
+    }
+
+    /// The second half of a pipelined roll: writes and fdatasyncs the old segment's tail,
+    /// makes the new segment's name durable, then seals the old segment (its appender goes
+    /// and its seal is pending). Holds the I/O permit; every permit holder that writes or
+    /// changes files runs it first, so it runs even if the append that rolled went away.
+    async fn finish_roll_locked(&self) -> StorageResult<()> {
+        let Some(base) = self.state.borrow().sealing else { return Ok(()) };
+        self.write_segment_locked(base, WriteScope::Everything).await?;
+        self.sync_segment_locked(base).await?;
+        if let Err(e) = sync_directory(&self.dir).await {
+            return Err(self.fail(e));
+        }
+        let mut state = self.state.borrow_mut();
+        state.sealing = None;
+        let old = state.segment_by_base_mut(base).expect("a sealing segment stays until sealed");
+        let appender = old.appender.take().expect("a sealing segment keeps its appender");
+        assert_eq!(appender.pending_bytes(), 0, "a sealed segment has nothing unwritten");
+        assert!(state.pending_seal.is_none(), "the previous seal finished before this roll");
+        state.pending_seal = Some(base);
+        Ok(())
+    }
+
+    /// The next segment at `base`: the spare made ahead if there is one, else a new file.
+    async fn new_segment_locked(&self, base: i64) -> StorageResult<Segment> {
+        let from_spare = match self.take_spare_segment() {
+            Some(spare) => match Segment::from_spare(&self.dir, base, spare, &self.config).await {
+                Ok(segment) => {
+                    self.state.borrow_mut().stats.rolls_from_spare += 1;
+                    Some(segment)
+                }
+                Err(e) => {
+                    tracing::warn!(dir = %self.dir.display(), error = %e, "spare segment unusable");
+                    None
+                }
+            },
+            None => None,
+        };
+        match from_spare {
+            Some(segment) => Ok(segment),
+            None => Segment::create(&self.dir, base, &self.config).await,
+        }
     }
 
     /// Cuts the segment sealed by the last roll to exactly its data and writes its indexes, so
@@ -776,6 +894,7 @@ impl LogInner {
     /// else that holds the permit could touch the sealed segment: a later roll, a truncation,
     /// retention, close.
     async fn finish_seal_locked(&self) -> StorageResult<()> {
+        self.finish_roll_locked().await?;
         let Some(base) = self.state.borrow_mut().pending_seal.take() else { return Ok(()) };
         let (file, path, log_bytes, indexes) = {
             let state = self.state.borrow();
@@ -804,23 +923,7 @@ impl LogInner {
     async fn roll_steps(&self) -> StorageResult<()> {
         self.finish_seal_locked().await?;
         let base = self.state.borrow().log_end_offset;
-        let from_spare = match self.take_spare_segment() {
-            Some(spare) => match Segment::from_spare(&self.dir, base, spare, &self.config).await {
-                Ok(segment) => {
-                    self.state.borrow_mut().stats.rolls_from_spare += 1;
-                    Some(segment)
-                }
-                Err(e) => {
-                    tracing::warn!(dir = %self.dir.display(), error = %e, "spare segment unusable");
-                    None
-                }
-            },
-            None => None,
-        };
-        let new_segment = match from_spare {
-            Some(segment) => segment,
-            None => Segment::create(&self.dir, base, &self.config).await?,
-        };
+        let new_segment = self.new_segment_locked(base).await?;
         if let Err(e) = sync_directory(&self.dir).await {
             return Err(self.fail(e));
         }

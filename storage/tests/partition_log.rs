@@ -549,3 +549,66 @@ fn given_spare_segment_left_by_a_crash_when_opening_should_remove_it_and_keep_th
         reopened.close().await.unwrap();
     });
 }
+
+#[test]
+fn given_concurrent_appenders_and_a_reader_under_never_across_rolls_should_lose_nothing_and_reopen_whole(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = small_config(FlushPolicy::Never);
+        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
+        let mut tasks = Vec::new();
+        for appender in 0..8u64 {
+            let log = log.clone();
+            tasks.push(glommio::spawn_local(async move {
+                let mut offsets = Vec::new();
+                for i in 0..100u64 {
+                    let seed = appender * 1000 + i;
+                    let outcome = log.append(make_batch(2, 300, 0, seed)).await.unwrap();
+                    offsets.push((outcome.base_offset, seed));
+                }
+                offsets
+            }));
+        }
+        // A reader follows the log end while segments roll under it: the bytes a roll has
+        // not written yet are read from the sealing segment's buffer.
+        let reader = {
+            let log = log.clone();
+            glommio::spawn_local(async move {
+                let (mut next, mut batches) = (0i64, 0usize);
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                while next < 1600 {
+                    assert!(std::time::Instant::now() < deadline, "the reader fell behind");
+                    let bytes = log.read(next, 1 << 16).await.unwrap();
+                    for batch in split_batches(&bytes) {
+                        assert_eq!(i64::from_be_bytes(batch[..8].try_into().unwrap()), next);
+                        next += 2;
+                        batches += 1;
+                    }
+                    if bytes.is_empty() {
+                        glommio::timer::sleep(std::time::Duration::from_micros(200)).await;
+                    }
+                }
+                batches
+            })
+        };
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await);
+        }
+        assert_eq!(reader.await, 800, "the reader saw every batch once, in order");
+        assert!(log.segment_count() > 5, "the log rolled many times");
+        all.sort();
+        log.close().await.unwrap();
+
+        let reopened = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        assert_eq!(reopened.log_end_offset(), 1600);
+        for (i, (offset, seed)) in all.iter().enumerate() {
+            assert_eq!(*offset, 2 * i as i64, "offsets run on without a gap");
+            let bytes = reopened.read(*offset, 1).await.unwrap();
+            assert!(body_matches(split_batches(&bytes)[0], *seed));
+        }
+        reopened.close().await.unwrap();
+    });
+}
