@@ -246,16 +246,13 @@ impl PartitionLog {
             }
             let outcome = inner.append_in_memory(&mut batch, &header);
             if pipelined {
-                // Still under the permit: no byte of the new segment is written before the
-                // old one's tail is durable. Appends from other tasks go on into memory.
-                match inner.finish_roll_locked().await {
-                    Ok(()) => inner.spawn_seal(),
-                    // The I/O failure has failed the log; the next append reports it, as a
-                    // failed write-behind does.
-                    Err(e) => {
-                        tracing::debug!(dir = %inner.dir.display(), error = %e, "roll failed")
-                    }
-                }
+                // The old segment's I/O runs in a task of its own, so not even this append
+                // waits for it (a connection's responses go out in order, so one waiting
+                // append holds up all behind it). Whoever takes the permit first finishes the
+                // roll before writing anything, so nothing of the new segment reaches the
+                // disk before the old tail is durable. A failure there fails the log, which
+                // the next append reports, as after a failed write-behind.
+                inner.spawn_seal();
             }
             outcome
         } else {
@@ -802,8 +799,8 @@ impl LogInner {
         result
     }
 
-    /// Runs [`Self::finish_seal_locked`] in a task of its own, so the seal does not wait for
-    /// the next permit holder.
+    /// Runs [`Self::finish_seal_locked`] (which first finishes a pipelined roll) in a task of
+    /// its own, so neither waits for the next permit holder.
     fn spawn_seal(self: &Rc<Self>) {
         let inner = self.clone();
         glommio::spawn_local(async move {
@@ -849,10 +846,15 @@ impl LogInner {
 
     /// The second half of a pipelined roll: writes and fdatasyncs the old segment's tail,
     /// makes the new segment's name durable, then seals the old segment (its appender goes
-    /// and its seal is pending). Holds the I/O permit; every permit holder that writes or
-    /// changes files runs it first, so it runs even if the append that rolled went away.
+    /// and its seal is pending). Holds the I/O permit. A task spawned by the roll runs it, or
+    /// first whichever permit holder that writes or changes files comes before that task.
     async fn finish_roll_locked(&self) -> StorageResult<()> {
         let Some(base) = self.state.borrow().sealing else { return Ok(()) };
+        // After a failed write nothing more is written (the appender refuses); the failure
+        // is what every later operation reports.
+        if let Some(reason) = self.state.borrow().failed.clone() {
+            return Err(StorageError::LogFailed { path: self.dir.clone(), reason });
+        }
         self.write_segment_locked(base, WriteScope::Everything).await?;
         self.sync_segment_locked(base).await?;
         if let Err(e) = sync_directory(&self.dir).await {
