@@ -824,8 +824,9 @@ impl LogInner {
     /// Why: the old tail's write and fdatasync and the directory fsync were about 1.3 ms
     /// during which every append waited (perf/README.md, item 15). They must still happen
     /// before any byte of the new segment is written, or a power loss could keep the new
-    /// segment's bytes and lose the old tail's (a hole); holding the permit until they are
-    /// done orders them, while appends need only memory.
+    /// segment's bytes and lose the old tail's (a hole). Writes need the I/O permit, and
+    /// every permit holder that writes finishes the roll first, which orders them; appends
+    /// need only memory.
     async fn roll_switch_locked(&self) -> StorageResult<()> {
         self.finish_seal_locked().await?;
         self.state.borrow_mut().busy = true;
