@@ -237,6 +237,14 @@ impl PartitionLog {
             let pipelined = roll && inner.config.flush_policy != FlushPolicy::Always;
             if pipelined {
                 inner.roll_switch_locked().await?;
+                // The old segment's I/O runs in a task of its own, so not even this append
+                // waits for it (a connection's responses go out in order, so one waiting
+                // append holds up all behind it). Whoever takes the permit first finishes the
+                // roll before writing anything, so nothing of the new segment reaches the
+                // disk before the old tail is durable. A failure there fails the log, which
+                // the next append reports, as after a failed write-behind. Spawned before
+                // anything below can return early.
+                inner.spawn_seal();
             } else if roll {
                 inner.roll_locked().await?;
             }
@@ -244,17 +252,10 @@ impl PartitionLog {
             if !fits {
                 inner.extend_preallocation_locked(header.total_len() as u64).await?;
             }
-            let outcome = inner.append_in_memory(&mut batch, &header);
-            if pipelined {
-                // The old segment's I/O runs in a task of its own, so not even this append
-                // waits for it (a connection's responses go out in order, so one waiting
-                // append holds up all behind it). Whoever takes the permit first finishes the
-                // roll before writing anything, so nothing of the new segment reaches the
-                // disk before the old tail is durable. A failure there fails the log, which
-                // the next append reports, as after a failed write-behind.
-                inner.spawn_seal();
-            }
-            outcome
+            // The awaits above may have let a failed fdatasync (the interval flusher's) or a
+            // close in: appending then would trip append_in_memory's assertion.
+            inner.check_appendable()?;
+            inner.append_in_memory(&mut batch, &header)
         } else {
             inner.append_in_memory(&mut batch, &header)
         };
@@ -1128,7 +1129,10 @@ impl LogInner {
                 drop(self.lock_io().await?);
                 continue;
             };
-            let read_len = (want as u64).max(self.config.read_ahead_bytes).min(disk_end - at);
+            // A truncation running alongside may have moved the end below `at`; the read then
+            // finds nothing and reports the change.
+            let read_len =
+                (want as u64).max(self.config.read_ahead_bytes).min(disk_end.saturating_sub(at));
             let chunk =
                 Bytes::from(read_chunk(&file, &path, at, read_len as usize, disk_end).await?);
             if chunk.is_empty() {
@@ -1322,6 +1326,10 @@ impl LogInner {
         if self.state.borrow().closed {
             return Ok(());
         }
+        // Appends from here on wait for the permit and then find the log closed; without this
+        // they went into memory while close wrote and synced, were acknowledged, and were
+        // dropped with the segments.
+        self.state.borrow_mut().busy = true;
         // A failure here fails the log, which the line below reports.
         let _sealed = self.finish_seal_locked().await;
         let failed = self.state.borrow().failed.clone();
