@@ -2,8 +2,9 @@
 //! glommio's `DmaFile`, so nothing on a shard ever blocks on `std::fs`.
 
 use std::path::Path;
+use std::rc::Rc;
 
-use glommio::io::{DmaFile, OpenOptions};
+use glommio::io::{DmaBuffer, DmaFile, OpenOptions};
 
 use crate::config::DMA_BLOCK_BYTES;
 use crate::error::{StorageError, StorageResult};
@@ -62,6 +63,31 @@ async fn read_all_of(file: &DmaFile, path: &Path) -> StorageResult<Vec<u8>> {
     Ok(out)
 }
 
+/// Writes all of `buffer` at `position` with direct I/O. A short write means the device could
+/// not take the blocks, and is reported as the full disk the kernel would give for the rest.
+/// The buffer is shared so a caller can keep it for reuse once the write is done.
+pub async fn write_fully(
+    file: &DmaFile,
+    path: &Path,
+    buffer: Rc<DmaBuffer>,
+    position: u64,
+    op: &'static str,
+) -> StorageResult<()> {
+    let len = buffer.len();
+    let written = file
+        .write_rc_at(buffer, position)
+        .await
+        .map_err(|e| StorageError::from_glommio(op, path, e))?;
+    if written < len {
+        return Err(StorageError::from_io(
+            op,
+            path,
+            std::io::Error::from_raw_os_error(libc::ENOSPC),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes `bytes` as the whole content of `path` (created or replaced in place), fdatasyncs it
 /// and closes it. The write is padded to the DMA block size and the file then cut to length.
 pub async fn write_whole_file(path: &Path, bytes: &[u8]) -> StorageResult<()> {
@@ -80,17 +106,7 @@ async fn write_all_to(file: &DmaFile, path: &Path, bytes: &[u8]) -> StorageResul
         out[..bytes.len()].copy_from_slice(bytes);
         out[bytes.len()..].fill(0);
         assert_eq!(padded % DMA_BLOCK_BYTES, 0, "direct I/O writes whole blocks");
-        let written = file
-            .write_at(buffer, 0)
-            .await
-            .map_err(|e| StorageError::from_glommio("writing", path, e))?;
-        if (written as u64) < padded {
-            return Err(StorageError::from_io(
-                "writing",
-                path,
-                std::io::Error::from_raw_os_error(libc::ENOSPC),
-            ));
-        }
+        write_fully(file, path, Rc::new(buffer), 0, "writing").await?;
     }
     file.truncate(bytes.len() as u64)
         .await

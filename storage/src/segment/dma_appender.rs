@@ -22,7 +22,8 @@ use std::rc::Rc;
 use glommio::io::{DmaBuffer, DmaFile};
 
 use crate::config::DMA_BLOCK_BYTES;
-use crate::error::{StorageError, StorageResult};
+use crate::dma_file_io::write_fully;
+use crate::error::StorageResult;
 
 /// Smallest first chunk: a partition that takes little data holds little memory. The first
 /// chunk of a busier one grows (doubling) up to the chunk size, which copies only while the
@@ -333,19 +334,7 @@ pub async fn write_blocks(
     assert!(position + len >= logical_end, "the write covers the logical end");
     // Shared rather than handed over, so the buffer comes back for reuse once the write is done.
     let buffer = Rc::new(buffer);
-    let written = file
-        .write_rc_at(buffer.clone(), position)
-        .await
-        .map_err(|e| StorageError::from_glommio("writing", path, e))?;
-    if (written as u64) < len {
-        // A short direct write means the device could not take the blocks: treat it like the
-        // error the kernel would give for the rest.
-        return Err(StorageError::from_io(
-            "writing",
-            path,
-            std::io::Error::from_raw_os_error(libc::ENOSPC),
-        ));
-    }
+    write_fully(file, path, buffer.clone(), position, "writing").await?;
     Ok(CompletedWrite { logical_end, buffer: Rc::try_unwrap(buffer).ok() })
 }
 

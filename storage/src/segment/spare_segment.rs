@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use glommio::io::DmaFile;
 
-use crate::dma_file_io::{open_direct, remove_file};
+use crate::dma_file_io::{open_direct, remove_file, write_fully};
 use crate::error::{StorageError, StorageResult};
 
 /// Name of the spare file in a partition directory. It does not parse as a segment name, so
@@ -74,22 +74,33 @@ pub async fn zero_fill(
         if !wanted() {
             return Ok(false);
         }
-        let written = file
-            .write_rc_at(zeros.clone(), position)
-            .await
-            .map_err(|e| StorageError::from_glommio("zero-filling", path, e))?;
-        if written < ZERO_FILL_WRITE_BYTES {
-            return Err(StorageError::from_io(
-                "zero-filling",
-                path,
-                std::io::Error::from_raw_os_error(libc::ENOSPC),
-            ));
-        }
+        write_fully(file, path, zeros.clone(), position, "zero-filling").await?;
         position += ZERO_FILL_WRITE_BYTES as u64;
     }
     // The tail shorter than a chunk, if any, stays unwritten: at most one slow write per
     // segment.
     Ok(true)
+}
+
+/// Creates, preallocates and zero-fills a spare at `path` while `wanted()` holds: the file, or
+/// `None` when it stopped early (its file then removed). A failure removes the file too.
+pub async fn make(
+    path: &Path,
+    bytes: u64,
+    wanted: impl Fn() -> bool,
+) -> StorageResult<Option<DmaFile>> {
+    let file = create_preallocated(path, bytes).await?;
+    match zero_fill(&file, path, bytes, wanted).await {
+        Ok(true) => Ok(Some(file)),
+        Ok(false) => {
+            discard(file, path).await;
+            Ok(None)
+        }
+        Err(e) => {
+            discard(file, path).await;
+            Err(e)
+        }
+    }
 }
 
 /// Closes and removes a spare file nobody will use.
