@@ -507,22 +507,9 @@ impl LogInner {
         let inner = self.clone();
         glommio::spawn_local(async move {
             let path = inner.dir.join(SPARE_SEGMENT_FILE_NAME);
-            let bytes = inner.config.segment_preallocate_bytes();
             let open = || !inner.state.borrow().closed;
-            let made = match spare_segment::create_preallocated(&path, bytes).await {
-                Ok(file) => match spare_segment::zero_fill(&file, &path, bytes, open).await {
-                    Ok(true) => Ok(Some(file)),
-                    Ok(false) => {
-                        spare_segment::discard(file, &path).await;
-                        Ok(None)
-                    }
-                    Err(e) => {
-                        spare_segment::discard(file, &path).await;
-                        Err(e)
-                    }
-                },
-                Err(e) => Err(e),
-            };
+            let made =
+                spare_segment::make(&path, inner.config.segment_preallocate_bytes(), open).await;
             let next = match made {
                 Ok(Some(file)) if open() => {
                     inner.state.borrow_mut().stats.spare_segments_made += 1;
@@ -546,13 +533,12 @@ impl LogInner {
     /// Takes the spare file if one is ready; a failed attempt may be retried after this roll.
     fn take_spare_segment(&self) -> Option<glommio::io::DmaFile> {
         let mut spare = self.spare_segment.borrow_mut();
+        if matches!(*spare, SpareSegment::Creating) {
+            return None;
+        }
         match std::mem::take(&mut *spare) {
             SpareSegment::Ready(file) => Some(file),
-            SpareSegment::Creating => {
-                *spare = SpareSegment::Creating;
-                None
-            }
-            SpareSegment::Absent | SpareSegment::Failed => None,
+            _ => None,
         }
     }
 
