@@ -143,10 +143,18 @@ impl RunConfig {
     pub fn record_buffered_bytes_max(&self) -> usize {
         let mut largest =
             ProducerRecord::new(self.topic.as_str(), vec![0u8; self.sizes.max_bytes() as usize]);
-        if self.keys != KeyDistribution::None {
-            largest = largest.with_key(vec![0u8; KeyChooser::key_bytes(0).len()]);
+        if self.key_bytes_max() > 0 {
+            largest = largest.with_key(vec![0u8; self.key_bytes_max() as usize]);
         }
         largest.buffered_bytes()
+    }
+
+    /// Bytes of the longest key this run sends (keys are fixed width), 0 without keys.
+    fn key_bytes_max(&self) -> u64 {
+        match self.keys {
+            KeyDistribution::None => 0,
+            _ => KeyChooser::key_bytes(0).len() as u64,
+        }
     }
 
     /// The SDK producer settings these flags map to, for a topic of `partitions` partitions.
@@ -155,12 +163,8 @@ impl RunConfig {
     /// fail), which in the open loop puts the producer behind its schedule, and that delay is
     /// charged to the messages' latency.
     pub fn producer_config(&self, partitions: u32) -> ProducerConfig {
-        let key_bytes_max = match self.keys {
-            KeyDistribution::None => 0,
-            _ => KeyChooser::key_bytes(0).len() as u64,
-        };
         let batch_bytes_max =
-            self.batch.producer_batch_bytes(self.sizes.max_bytes(), key_bytes_max);
+            self.batch.producer_batch_bytes(self.sizes.max_bytes(), self.key_bytes_max());
         let record_bytes_max = self.record_buffered_bytes_max();
         let default_buffer = batch_bytes_max
             .saturating_mul(self.max_in_flight as usize + 1)
