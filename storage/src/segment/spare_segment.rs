@@ -1,9 +1,12 @@
-//! The next segment's file, created and preallocated before the roll that needs it.
+//! The next segment's file, created, preallocated and zero-filled before the roll that needs
+//! it.
 //!
-//! Creating and preallocating a segment file took 0.3-1.1 ms of the 1.5 ms a roll stalls
-//! appends (perf/README.md, item 8). A busy log makes the file early, under a name recovery
-//! does not read as a segment, and the roll only renames it. Only a log whose active segment
-//! is half full makes one, so idle partitions do not hold a second preallocated segment.
+//! Creating and preallocating a segment file took 0.3-1.1 ms of the 1.5 ms a roll stalled
+//! appends (perf/README.md, item 8), and direct writes into preallocated (unwritten) space
+//! wait for ext4's extent conversion (item 14; see [`zero_fill`]). A busy log makes the file
+//! early, under a name recovery does not read as a segment, and the roll only renames it.
+//! Only a log whose active segment is a quarter full makes one, so idle partitions do not hold
+//! a second preallocated segment.
 
 use std::path::Path;
 use std::rc::Rc;
