@@ -29,7 +29,7 @@ use crate::retention::{segments_to_delete, SegmentFacts};
 use crate::segment::batch_scan::read_chunk;
 use crate::segment::dma_appender::{write_blocks, BytesLocation, WriteScope};
 use crate::segment::log_segment::prepare_active_file;
-use crate::segment::spare_segment::{self, SpareSegment, SPARE_SEGMENT_FILE_NAME};
+use crate::segment::spare_segment::{self, SpareSegment, ZeroFillPace, SPARE_SEGMENT_FILE_NAME};
 use crate::segment::{segment_file_name, Segment};
 
 /// Offsets assigned to an appended batch.
@@ -88,6 +88,8 @@ struct LogInner {
     write_behind_in_flight: Cell<bool>,
     /// The next segment's file, made ahead of the roll (see [`SpareSegment`]).
     spare_segment: RefCell<SpareSegment>,
+    /// Paces the spare's zero-fill to the appends.
+    spare_pace: ZeroFillPace,
 }
 
 /// Pending bytes, in chunks (`write_behind_bytes`), at which appends wait for a write.
@@ -205,6 +207,7 @@ impl PartitionLog {
             group_commit: GroupCommit::default(),
             write_behind_in_flight: Cell::new(false),
             spare_segment: RefCell::new(SpareSegment::Absent),
+            spare_pace: ZeroFillPace::default(),
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -491,25 +494,33 @@ impl LogInner {
     }
 
     /// Starts making the next segment's file once the active segment is a quarter full, so the
-    /// roll finds it ready. Cheap when there is nothing to do: one comparison per append.
+    /// roll finds it ready, and paces the zero-fill of one being made. Cheap when there is
+    /// nothing to do: a few comparisons per append.
     fn prepare_spare_segment_if_due(self: &Rc<Self>) {
-        if !matches!(*self.spare_segment.borrow(), SpareSegment::Absent) {
-            return;
+        match *self.spare_segment.borrow() {
+            SpareSegment::Absent => {}
+            SpareSegment::Creating => {
+                self.spare_pace.on_active_grown(self.state.borrow().active().log_bytes);
+                return;
+            }
+            SpareSegment::Ready(_) | SpareSegment::Failed => return,
         }
-        let due = {
+        let active_bytes = {
             let state = self.state.borrow();
-            !state.closed && state.active().log_bytes >= self.config.segment_bytes_max / 4
+            let active_bytes = state.active().log_bytes;
+            if state.closed || active_bytes < self.config.segment_bytes_max / 4 {
+                return;
+            }
+            active_bytes
         };
-        if !due {
-            return;
-        }
         *self.spare_segment.borrow_mut() = SpareSegment::Creating;
+        let bytes = self.config.segment_preallocate_bytes();
+        self.spare_pace.begin(active_bytes, bytes);
         let inner = self.clone();
         glommio::spawn_local(async move {
             let path = inner.dir.join(SPARE_SEGMENT_FILE_NAME);
             let open = || !inner.state.borrow().closed;
-            let made =
-                spare_segment::make(&path, inner.config.segment_preallocate_bytes(), open).await;
+            let made = spare_segment::make(&path, bytes, &inner.spare_pace, open).await;
             let next = match made {
                 Ok(Some(file)) if open() => {
                     inner.state.borrow_mut().stats.spare_segments_made += 1;
@@ -534,6 +545,9 @@ impl LogInner {
     fn take_spare_segment(&self) -> Option<glommio::io::DmaFile> {
         let mut spare = self.spare_segment.borrow_mut();
         if matches!(*spare, SpareSegment::Creating) {
+            // The active segment starts again from empty, so the pace would stall; and the
+            // next roll wants this spare.
+            self.spare_pace.release();
             return None;
         }
         match std::mem::take(&mut *spare) {
@@ -1346,7 +1360,9 @@ impl LogInner {
         for segment in segments {
             close_segment_file(segment).await;
         }
-        // A spare still being made is discarded by its task, which sees the log closed.
+        // A spare still being made is discarded by its task, which sees the log closed once
+        // its pace lets it look.
+        self.spare_pace.release();
         let spare = std::mem::take(&mut *self.spare_segment.borrow_mut());
         if let SpareSegment::Ready(file) = spare {
             spare_segment::discard(file, &self.dir.join(SPARE_SEGMENT_FILE_NAME)).await;
