@@ -90,6 +90,9 @@ struct LogInner {
     spare_segment: RefCell<SpareSegment>,
     /// Paces the spare's zero-fill to the appends.
     spare_pace: ZeroFillPace,
+    /// The task making the spare, so close can wait for it: a task that outlived close could
+    /// still hold its file in the directory when the caller removes it (deleting a topic).
+    spare_task: RefCell<Option<glommio::task::JoinHandle<()>>>,
 }
 
 /// Pending bytes, in chunks (`write_behind_bytes`), at which appends wait for a write.
@@ -208,6 +211,7 @@ impl PartitionLog {
             write_behind_in_flight: Cell::new(false),
             spare_segment: RefCell::new(SpareSegment::Absent),
             spare_pace: ZeroFillPace::default(),
+            spare_task: RefCell::new(None),
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -517,7 +521,7 @@ impl LogInner {
         let bytes = self.config.segment_preallocate_bytes();
         self.spare_pace.begin(active_bytes, bytes);
         let inner = self.clone();
-        glommio::spawn_local(async move {
+        let task = glommio::spawn_local(async move {
             let path = inner.dir.join(SPARE_SEGMENT_FILE_NAME);
             let open = || !inner.state.borrow().closed;
             let made = spare_segment::make(&path, bytes, &inner.spare_pace, open).await;
@@ -539,6 +543,7 @@ impl LogInner {
             *inner.spare_segment.borrow_mut() = next;
         })
         .detach();
+        *self.spare_task.borrow_mut() = Some(task);
     }
 
     /// Takes the spare file if one is ready; a failed attempt may be retried after this roll.
@@ -1361,8 +1366,12 @@ impl LogInner {
             close_segment_file(segment).await;
         }
         // A spare still being made is discarded by its task, which sees the log closed once
-        // its pace lets it look.
+        // its pace lets it look (after at most one more zero write).
         self.spare_pace.release();
+        let spare_task = self.spare_task.borrow_mut().take();
+        if let Some(task) = spare_task {
+            task.await;
+        }
         let spare = std::mem::take(&mut *self.spare_segment.borrow_mut());
         if let SpareSegment::Ready(file) = spare {
             spare_segment::discard(file, &self.dir.join(SPARE_SEGMENT_FILE_NAME)).await;

@@ -551,6 +551,39 @@ fn given_spare_segment_left_by_a_crash_when_opening_should_remove_it_and_keep_th
 }
 
 #[test]
+fn given_spare_segment_being_zero_filled_when_closing_should_remove_it_before_close_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        // 8 MiB segments: the spare is zero-filled in 1 MiB writes, paced to the appends, so
+        // it is still being made when close comes.
+        let config = LogConfig {
+            segment_bytes_max: 8 << 20,
+            write_behind_bytes: 1 << 20,
+            ..small_config(FlushPolicy::Never)
+        };
+        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
+        let spare = path.join("next-segment.tmp");
+        // 40 batches of 64 KiB: 2.5 MiB, past a quarter of the segment.
+        for seed in 0..40u64 {
+            log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !spare.exists() {
+            assert!(std::time::Instant::now() < deadline, "no spare once a quarter full");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(log.stats().spare_segments_made, 0, "the spare is still being made");
+
+        log.close().await.unwrap();
+        assert!(!spare.exists(), "close waits for the spare's task, which removes it");
+        // What deleting the topic does next: nothing may appear in the directory meanwhile.
+        std::fs::remove_dir_all(&path).unwrap();
+        assert!(!path.exists());
+    });
+}
+
+#[test]
 fn given_concurrent_appenders_and_a_reader_under_never_across_rolls_should_lose_nothing_and_reopen_whole(
 ) {
     let dir = tempfile::tempdir().unwrap();
