@@ -85,6 +85,7 @@ fn given_traffic_should_export_counters_latencies_and_offsets_in_prometheus_form
         broker.metric_sum("sluice_fetch_requests_total") >= 2.0
             && broker.metric_sum("sluice_partitions") == 2.0
             && broker.metric_sum("sluice_log_end_offset") == 10.0
+            && broker.metric_sum("sluice_log_fdatasync_latency_seconds_count") >= 2.0
     });
     let page = broker.scrape();
     let body = page.split("\r\n\r\n").nth(1).expect("a body");
@@ -104,6 +105,10 @@ fn given_traffic_should_export_counters_latencies_and_offsets_in_prometheus_form
     assert!(body.contains("sluice_produce_latency_seconds{shard=\"0\",quantile=\"0.99\"}"));
     assert!(broker.metric_sum("sluice_produce_latency_seconds_count") >= 2.0);
     assert!(broker.metric_sum("sluice_connections_open") >= 1.0);
+    // The default policy is `always`: every produce wrote and synced its partition's log.
+    assert!(broker.metric_sum("sluice_log_write_latency_seconds_count") >= 2.0);
+    assert!(body.contains("sluice_log_fdatasync_latency_seconds{shard=\"1\",quantile=\"0.99\"}"));
+    assert!(broker.metric_sum("sluice_log_fdatasync_latency_seconds_sum") > 0.0);
 }
 
 #[test]

@@ -96,6 +96,7 @@
 
 pub mod batch_cache;
 pub mod config;
+pub mod disk_latency;
 pub mod dma_file_io;
 pub mod error;
 pub mod group_commit;
@@ -109,5 +110,6 @@ pub mod segment;
 
 pub use batch_cache::BatchCache;
 pub use config::{FlushPolicy, LogConfig};
+pub use disk_latency::{DiskLatencySink, DiskOp};
 pub use error::{StorageError, StorageResult};
 pub use partition_log::{AppendOutcome, LogStats, PartitionLog, RetentionOutcome};

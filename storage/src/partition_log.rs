@@ -12,7 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use glommio::sync::{Permit, Semaphore};
@@ -20,6 +20,7 @@ use sluice_proto::record_batch::{layout::HEADER_LEN, set_base_offset, validate, 
 
 use crate::batch_cache::{BatchCache, CacheLogId};
 use crate::config::{FlushPolicy, LogConfig, DMA_BLOCK_BYTES};
+use crate::disk_latency::{DiskLatencySink, DiskOp};
 use crate::dma_file_io::{remove_file, sync_directory, write_whole_file};
 use crate::error::{StorageError, StorageResult};
 use crate::group_commit::GroupCommit;
@@ -93,6 +94,8 @@ struct LogInner {
     /// The task making the spare, so close can wait for it: a task that outlived close could
     /// still hold its file in the directory when the caller removes it (deleting a topic).
     spare_task: RefCell<Option<glommio::task::JoinHandle<()>>>,
+    /// Where write and fdatasync latencies go, if anywhere.
+    disk_latency: Option<DiskLatencySink>,
 }
 
 /// Pending bytes, in chunks (`write_behind_bytes`), at which appends wait for a write.
@@ -181,6 +184,17 @@ impl PartitionLog {
         config: LogConfig,
         cache: BatchCache,
     ) -> StorageResult<PartitionLog> {
+        Self::open_reporting(dir, config, cache, None).await
+    }
+
+    /// [`PartitionLog::open`], reporting every log write's and fdatasync's latency to
+    /// `disk_latency` (the shard's metrics).
+    pub async fn open_reporting(
+        dir: impl Into<PathBuf>,
+        config: LogConfig,
+        cache: BatchCache,
+        disk_latency: Option<DiskLatencySink>,
+    ) -> StorageResult<PartitionLog> {
         config.validate()?;
         let dir = dir.into();
         let segments = recover_segments(&dir, &config, 0).await?;
@@ -212,6 +226,7 @@ impl PartitionLog {
             spare_segment: RefCell::new(SpareSegment::Absent),
             spare_pace: ZeroFillPace::default(),
             spare_task: RefCell::new(None),
+            disk_latency,
         });
         if let FlushPolicy::Interval { interval_ms } = inner.config.flush_policy {
             spawn_interval_flusher(Rc::downgrade(&inner), Duration::from_millis(interval_ms));
@@ -633,6 +648,12 @@ impl LogInner {
         panic!("sync_to made no progress towards offset {target}");
     }
 
+    fn report_latency(&self, op: DiskOp, started: Instant) {
+        if let Some(sink) = &self.disk_latency {
+            sink(op, started.elapsed());
+        }
+    }
+
     /// Writes the active segment's pending bytes, chunk by chunk: with
     /// [`WriteScope::Everything`] all of them, with [`WriteScope::FullChunks`] the whole chunks.
     /// Holds the I/O permit.
@@ -696,7 +717,9 @@ impl LogInner {
                 }
             }
         };
+        let started = Instant::now();
         let written = write_blocks(&file, &path, write).await;
+        self.report_latency(DiskOp::Write, started);
         let mut state = self.state.borrow_mut();
         let appender = state
             .segment_by_base_mut(base)
@@ -741,7 +764,10 @@ impl LogInner {
             return Ok(());
         }
         self.state.borrow_mut().stats.fdatasyncs += 1;
-        match file.fdatasync().await {
+        let started = Instant::now();
+        let synced = file.fdatasync().await;
+        self.report_latency(DiskOp::Fdatasync, started);
+        match synced {
             Ok(()) => {
                 let mut state = self.state.borrow_mut();
                 state.durable_end_offset = state.durable_end_offset.max(upto);
@@ -774,7 +800,10 @@ impl LogInner {
             return Ok(());
         }
         self.state.borrow_mut().stats.fdatasyncs += 1;
-        match file.fdatasync().await {
+        let started = Instant::now();
+        let synced = file.fdatasync().await;
+        self.report_latency(DiskOp::Fdatasync, started);
+        match synced {
             Ok(()) => {
                 let mut state = self.state.borrow_mut();
                 if state.truncations == truncations {

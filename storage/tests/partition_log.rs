@@ -584,6 +584,36 @@ fn given_spare_segment_being_zero_filled_when_closing_should_remove_it_before_cl
 }
 
 #[test]
+fn given_a_latency_sink_when_appending_under_always_should_report_each_write_and_fdatasync() {
+    use sluice_storage::DiskOp;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let seen: Rc<RefCell<Vec<(DiskOp, std::time::Duration)>>> = Rc::default();
+        let sink = {
+            let seen = seen.clone();
+            Rc::new(move |op, latency| seen.borrow_mut().push((op, latency)))
+        };
+        let config = small_config(FlushPolicy::Always);
+        let log = PartitionLog::open_reporting(&path, config, BatchCache::new(0), Some(sink))
+            .await
+            .unwrap();
+        for seed in 0..5u64 {
+            log.append(make_batch(2, 100, seed as i64, seed)).await.unwrap();
+        }
+        let stats = log.stats();
+        let count = |op| seen.borrow().iter().filter(|(o, _)| *o == op).count() as u64;
+        assert_eq!(count(DiskOp::Write), stats.writes, "one report per log write");
+        assert_eq!(count(DiskOp::Fdatasync), stats.fdatasyncs, "one report per fdatasync");
+        assert!(stats.fdatasyncs >= 1 && stats.writes >= 1);
+        assert!(seen.borrow().iter().all(|(_, latency)| *latency > std::time::Duration::ZERO));
+        log.close().await.unwrap();
+    });
+}
+
+#[test]
 fn given_concurrent_appenders_and_a_reader_under_never_across_rolls_should_lose_nothing_and_reopen_whole(
 ) {
     let dir = tempfile::tempdir().unwrap();

@@ -86,6 +86,14 @@ pub fn render(snapshots: &[ShardSnapshot]) -> String {
         ("sluice_fetch_latency_seconds", "Fetch latency from request decode to response.", |s| {
             &s.fetch_latency_us
         }),
+        ("sluice_log_write_latency_seconds", "Latency of each direct write of log data.", |s| {
+            &s.log_write_latency_us
+        }),
+        (
+            "sluice_log_fdatasync_latency_seconds",
+            "Latency of each fdatasync of a log segment.",
+            |s| &s.log_fdatasync_latency_us,
+        ),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} summary");
         for s in snapshots {

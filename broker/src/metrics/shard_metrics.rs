@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use sluice_storage::DiskOp;
 
 /// Highest latency the histograms track exactly; slower requests are clamped to it.
 const LATENCY_US_MAX: u64 = 60_000_000;
@@ -37,6 +38,11 @@ pub struct ShardMetrics {
     pub produce_latency_us: Histogram<u64>,
     /// Time from a fetch request's decode to its response being queued (includes long poll).
     pub fetch_latency_us: Histogram<u64>,
+    /// Latency of each direct write of log data by this shard's partitions: the disk's share
+    /// of the produce path (under `always`, of every acknowledgement).
+    pub log_write_latency_us: Histogram<u64>,
+    /// Latency of each fdatasync of a log segment by this shard's partitions.
+    pub log_fdatasync_latency_us: Histogram<u64>,
     /// Per-partition offsets of the partitions this shard owns.
     pub partitions: Vec<PartitionGauge>,
 }
@@ -73,6 +79,8 @@ impl ShardMetrics {
             fetch_requests_total: 0,
             produce_latency_us: histogram(),
             fetch_latency_us: histogram(),
+            log_write_latency_us: histogram(),
+            log_fdatasync_latency_us: histogram(),
             partitions: Vec::new(),
         }
     }
@@ -87,6 +95,15 @@ impl ShardMetrics {
     pub fn record_fetch(&mut self, latency: Duration) {
         self.fetch_requests_total += 1;
         self.fetch_latency_us.saturating_record(clamp_us(latency));
+    }
+
+    /// Records one log write's or fdatasync's latency.
+    pub fn record_disk(&mut self, op: DiskOp, latency: Duration) {
+        let histogram = match op {
+            DiskOp::Write => &mut self.log_write_latency_us,
+            DiskOp::Fdatasync => &mut self.log_fdatasync_latency_us,
+        };
+        histogram.saturating_record(clamp_us(latency));
     }
 }
 

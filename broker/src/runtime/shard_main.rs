@@ -62,7 +62,7 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
         metadata: RefCell::new(Arc::new(MetadataImage::default())),
         partitions: Default::default(),
         cache: BatchCache::new(shared.config.cache_bytes_per_shard),
-        metrics: RefCell::new(ShardMetrics::new(id)),
+        metrics: Rc::new(RefCell::new(ShardMetrics::new(id))),
         mesh: senders,
         shutdown: ShardShutdown::default(),
         metadata_lock: glommio::sync::Semaphore::new(1),

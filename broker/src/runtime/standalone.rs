@@ -48,7 +48,7 @@ pub async fn standalone_shard(data_dir: &Path) -> Result<Rc<ShardContext>, Strin
         metadata: RefCell::new(Arc::new(MetadataImage::default())),
         partitions: Default::default(),
         cache: BatchCache::new(shared.config.cache_bytes_per_shard),
-        metrics: RefCell::new(ShardMetrics::new(0)),
+        metrics: Rc::new(RefCell::new(ShardMetrics::new(0))),
         mesh,
         shutdown: ShardShutdown::default(),
         metadata_lock: glommio::sync::Semaphore::new(1),

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use event_listener::Event;
-use sluice_storage::{LogConfig, PartitionLog};
+use sluice_storage::{DiskLatencySink, LogConfig, PartitionLog};
 
 use super::partition_registry::{OwnedPartition, PartitionKey};
 use super::ShardContext;
@@ -55,7 +55,14 @@ pub async fn apply_metadata(
                 continue;
             }
             let dir = partition_dir(&shard.shared.config.data_dir, &topic.name, partition);
-            match PartitionLog::open(&dir, log_config(&topic.config), shard.cache.clone()).await {
+            let opened = PartitionLog::open_reporting(
+                &dir,
+                log_config(&topic.config),
+                shard.cache.clone(),
+                Some(disk_latency_sink(shard)),
+            )
+            .await;
+            match opened {
                 Ok(log) => {
                     tracing::info!(topic = %topic.name, partition, dir = %dir.display(), "partition opened");
                     shard.partitions.insert(
@@ -89,4 +96,11 @@ pub async fn apply_metadata(
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Reports a log's write and fdatasync latencies into the shard's metrics. The sink holds the
+/// metrics, not the shard, so logs do not keep their shard alive.
+fn disk_latency_sink(shard: &ShardContext) -> DiskLatencySink {
+    let metrics = shard.metrics.clone();
+    Rc::new(move |op, latency| metrics.borrow_mut().record_disk(op, latency))
 }

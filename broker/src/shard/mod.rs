@@ -59,7 +59,7 @@ pub struct ShardContext {
     /// The shard's cache of recent batches, shared by its logs.
     pub cache: BatchCache,
     /// Counters and histograms.
-    pub metrics: RefCell<ShardMetrics>,
+    pub metrics: Rc<RefCell<ShardMetrics>>,
     /// Senders to every other shard.
     pub mesh: Senders<ShardMessage>,
     /// Shutdown signal for this shard's tasks.
