@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Summarises a scripts/bench.sh output directory as Markdown: the matrix, the hardware limits,
-each throughput as a fraction of its limit, and the perf/README.md targets met or missed."""
+each throughput as a fraction of its limit, the perf/README.md targets met or missed, and the
+broker's own latency and disk timings from its metrics (when bench.sh saved them)."""
 import glob
 import json
 import os
@@ -133,3 +134,51 @@ target("open loop 50% of peak, never: e2e p99 <= 1 ms", half("never", "end_to_en
 for flush, record in small.items():
     target(f"small batches, {flush}: ack p50 <= 3 x (RTT + one fdatasync)",
            lat(record, "produce_ack", "p50"), 3 * (rtt_p50 + fsync_p50), False, "µs")
+
+
+def broker_view(path):
+    """Quantiles (µs) and counts of the broker's latency summaries in one metrics scrape:
+    {series: {"count": n, "0.5": µs, ...}}, the worst shard's quantile, counts summed."""
+    view = {}
+    for line in open(path):
+        if line.startswith("#") or " " not in line:
+            continue
+        series, value = line.rsplit(" ", 1)
+        name = series.split("{", 1)[0]
+        for suffix, key in (("_count", "count"), ("_sum", None)):
+            if name.endswith(suffix):
+                if key:
+                    entry = view.setdefault(name[: -len(suffix)], {})
+                    entry[key] = entry.get(key, 0) + float(value)
+                break
+        else:
+            if 'quantile="' in series:
+                q = series.split('quantile="', 1)[1].split('"', 1)[0]
+                entry = view.setdefault(name, {})
+                entry[q] = max(entry.get(q, 0.0), float(value) * 1e6)
+    return view
+
+
+scrapes = sorted(glob.glob(os.path.join(out, "*.metrics.txt")))
+if scrapes:
+    print("\n### The broker's own view (its metrics after each configuration, all of its runs)\n")
+    print("Produce latency is the broker's, from request decode to response; log writes and")
+    print("fdatasyncs are each one disk operation. µs, worst shard.\n")
+    print("| configuration | produce p50 / p99 / max | log writes | write p50 / p99 / max | fdatasyncs | fdatasync p50 / p99 / max |")
+    print("|---|---|---|---|---|---|")
+    for path in scrapes:
+        view = broker_view(path)
+
+        def quantiles(series):
+            entry = view.get(series, {})
+            if not entry.get("count"):
+                return "-"
+            return " / ".join(f"{entry.get(q, 0):.0f}" for q in ("0.5", "0.99", "1"))
+
+        def count(series):
+            return f"{view.get(series, {}).get('count', 0):.0f}"
+
+        name = os.path.basename(path)[: -len(".metrics.txt")]
+        print(f"| {name} | {quantiles('sluice_produce_latency_seconds')} | "
+              f"{count('sluice_log_write_latency_seconds')} | {quantiles('sluice_log_write_latency_seconds')} | "
+              f"{count('sluice_log_fdatasync_latency_seconds')} | {quantiles('sluice_log_fdatasync_latency_seconds')} |")

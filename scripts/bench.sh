@@ -57,6 +57,12 @@ run_config() {
         "${cores_flag[@]}" --json "$OUT/$name.json" --plot "$OUT/$name.svg" "$@" \
         >"$OUT/$name.txt" || status=$?
     tail -n 14 "$OUT/$name.txt"
+    # The broker's own view of the same runs (produce latency, each log write and fdatasync),
+    # so the summary can tell the disk's tail from the broker's and the client's.
+    if [[ -n "$BROKER_METRICS_URL" ]]; then
+        python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+            "$BROKER_METRICS_URL" >"$OUT/$name.metrics.txt" || echo "could not scrape $BROKER_METRICS_URL" >&2
+    fi
     broker_stop || { echo "broker did not stop cleanly for $name" >&2; status=1; }
     # Keep the broker log only when something went wrong.
     ((status == 0)) && rm -f "$OUT/$name.broker.log" "$OUT/$name.broker.log.stdout"

@@ -3,9 +3,11 @@
 
 BROKER_PID=""
 BROKER_ADDR=""
+BROKER_METRICS_URL=""
 
 # broker_start BINARY DATA_DIR LOG_FILE [extra broker flags...]
-# Starts the broker and waits (bounded) for its start-up line; sets BROKER_PID and BROKER_ADDR.
+# Starts the broker and waits (bounded) for its start-up line; sets BROKER_PID, BROKER_ADDR and
+# BROKER_METRICS_URL.
 broker_start() {
     local binary="$1" data_dir="$2" log="$3"
     shift 3
@@ -34,6 +36,8 @@ broker_start() {
     done
     BROKER_ADDR="$(grep -o 'listening on [0-9.]*:[0-9]*' "$out" | head -1 | awk '{print $3}')"
     [[ -n "$BROKER_ADDR" ]] || { echo "cannot parse the broker address from: $(cat "$out")" >&2; return 1; }
+    # Empty when the broker runs without a metrics endpoint.
+    BROKER_METRICS_URL="$(grep -o 'metrics http://[^ ,]*' "$out" | head -1 | awk '{print $2}')"
 }
 
 # broker_stop: SIGTERM, wait up to 15 s for a clean exit, then SIGKILL. Returns the broker's
