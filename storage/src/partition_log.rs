@@ -89,8 +89,10 @@ struct LogInner {
     write_behind_in_flight: Cell<bool>,
     /// The next segment's file, made ahead of the roll (see [`SpareSegment`]).
     spare_segment: RefCell<SpareSegment>,
-    /// Paces the spare's zero-fill to the appends.
-    spare_pace: ZeroFillPace,
+    /// Paces the spare's zero-fill to the appends. Shared with the spare's task, which holds
+    /// only a weak reference to the log: a log dropped without close releases the pace in its
+    /// `Drop`, and the task then removes the spare instead of waiting forever.
+    spare_pace: Rc<ZeroFillPace>,
     /// The task making the spare, so close can wait for it: a task that outlived close could
     /// still hold its file in the directory when the caller removes it (deleting a topic).
     spare_task: RefCell<Option<glommio::task::JoinHandle<()>>>,
@@ -176,6 +178,14 @@ impl LogState {
     }
 }
 
+impl Drop for LogInner {
+    fn drop(&mut self) {
+        // A spare's task waiting for appends would otherwise wait for ever; released, it finds
+        // the log gone and removes the spare.
+        self.spare_pace.release();
+    }
+}
+
 impl PartitionLog {
     /// Opens the log in `dir` (created if missing), recovering it as described in
     /// [`crate::recovery`]. Must run on the glommio executor that will own the log.
@@ -224,7 +234,7 @@ impl PartitionLog {
             group_commit: GroupCommit::default(),
             write_behind_in_flight: Cell::new(false),
             spare_segment: RefCell::new(SpareSegment::Absent),
-            spare_pace: ZeroFillPace::default(),
+            spare_pace: Rc::new(ZeroFillPace::default()),
             spare_task: RefCell::new(None),
             disk_latency,
         });
@@ -514,7 +524,8 @@ impl LogInner {
 
     /// Starts making the next segment's file once the active segment is a quarter full, so the
     /// roll finds it ready, and paces the zero-fill of one being made. Cheap when there is
-    /// nothing to do: a few comparisons per append.
+    /// nothing to do: while a spare is being made, one multiply-divide and a comparison per
+    /// append; otherwise one comparison.
     fn prepare_spare_segment_if_due(self: &Rc<Self>) {
         match *self.spare_segment.borrow() {
             SpareSegment::Absent => {}
@@ -535,11 +546,19 @@ impl LogInner {
         *self.spare_segment.borrow_mut() = SpareSegment::Creating;
         let bytes = self.config.segment_preallocate_bytes();
         self.spare_pace.begin(active_bytes, bytes);
-        let inner = self.clone();
+        let path = self.dir.join(SPARE_SEGMENT_FILE_NAME);
+        let pace = self.spare_pace.clone();
+        let log = Rc::downgrade(self);
         let task = glommio::spawn_local(async move {
-            let path = inner.dir.join(SPARE_SEGMENT_FILE_NAME);
-            let open = || !inner.state.borrow().closed;
-            let made = spare_segment::make(&path, bytes, &inner.spare_pace, open).await;
+            let open = || log.upgrade().is_some_and(|inner| !inner.state.borrow().closed);
+            let made = spare_segment::make(&path, bytes, &pace, open).await;
+            let Some(inner) = log.upgrade() else {
+                // Dropped without close: nobody will take the spare.
+                if let Ok(Some(file)) = made {
+                    spare_segment::discard(file, &path).await;
+                }
+                return;
+            };
             let next = match made {
                 Ok(Some(file)) if open() => {
                     inner.state.borrow_mut().stats.spare_segments_made += 1;

@@ -551,6 +551,80 @@ fn given_spare_segment_left_by_a_crash_when_opening_should_remove_it_and_keep_th
 }
 
 #[test]
+fn given_spare_segment_being_zero_filled_when_rolling_early_should_finish_it_for_the_next_roll() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        // 8 MiB segments: the spare is zero-filled in 1 MiB writes, paced to the appends.
+        let config = LogConfig {
+            segment_bytes_max: 8 << 20,
+            write_behind_bytes: 1 << 20,
+            ..small_config(FlushPolicy::Never)
+        };
+        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
+        let spare = path.join("next-segment.tmp");
+        // 40 batches of 64 KiB: 2.5 MiB, past a quarter of the segment.
+        for seed in 0..40u64 {
+            log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !spare.exists() {
+            assert!(std::time::Instant::now() < deadline, "no spare once a quarter full");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(log.stats().spare_segments_made, 0, "the spare is still being made");
+
+        // A roll before the segment is full (as by age): the new segment starts empty, so the
+        // pace would hold the zero-fill until it grew past 2 MiB. The roll releases it instead.
+        log.roll().await.unwrap();
+        assert_eq!(log.stats().rolls_from_spare, 0, "the spare was not ready");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while log.stats().spare_segments_made == 0 {
+            assert!(std::time::Instant::now() < deadline, "the released spare never finished");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        log.append(make_batch(16, 4096, 40, 40)).await.unwrap();
+        log.roll().await.unwrap();
+        assert_eq!(log.stats().rolls_from_spare, 1, "the next roll took the finished spare");
+        log.close().await.unwrap();
+        let reopened = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        assert_eq!(reopened.log_end_offset(), 41 * 16);
+        reopened.close().await.unwrap();
+    });
+}
+
+#[test]
+fn given_spare_segment_being_zero_filled_when_the_log_is_dropped_unclosed_should_remove_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p0");
+    run_on_executor(move || async move {
+        let config = LogConfig {
+            segment_bytes_max: 8 << 20,
+            write_behind_bytes: 1 << 20,
+            ..small_config(FlushPolicy::Never)
+        };
+        let log = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        let spare = path.join("next-segment.tmp");
+        for seed in 0..40u64 {
+            log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !spare.exists() {
+            assert!(std::time::Instant::now() < deadline, "no spare once a quarter full");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        // The spare's task waits for appends that will not come; the log's drop releases it,
+        // and it finds the log gone.
+        drop(log);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while spare.exists() {
+            assert!(std::time::Instant::now() < deadline, "the spare outlived its log");
+            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    });
+}
+
+#[test]
 fn given_spare_segment_being_zero_filled_when_closing_should_remove_it_before_close_returns() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p0");

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use glommio::io::DmaFile;
+use glommio::io::{DmaBuffer, DmaFile};
 
 use crate::dma_file_io::{open_direct, remove_file, write_fully};
 use crate::error::{StorageError, StorageResult};
@@ -73,9 +73,7 @@ pub async fn zero_fill(
     pace: &ZeroFillPace,
     wanted: impl Fn() -> bool,
 ) -> StorageResult<bool> {
-    let mut zeros = file.alloc_dma_buffer(ZERO_FILL_WRITE_BYTES);
-    zeros.as_bytes_mut().fill(0);
-    let zeros = Rc::new(zeros);
+    let zeros = executor_zero_buffer(file);
     let mut position = 0;
     // Bounded by the file size: every round writes one chunk or stops.
     while position + ZERO_FILL_WRITE_BYTES as u64 <= bytes {
@@ -89,6 +87,33 @@ pub async fn zero_fill(
     // The tail shorter than a chunk, if any, stays unwritten: at most one slow write per
     // segment.
     Ok(true)
+}
+
+thread_local! {
+    /// The zero buffer of the executor on this thread, and that executor's id. glommio's DMA
+    /// buffers belong to the executor's ring, so a later executor on the same thread gets its
+    /// own.
+    static ZERO_BUFFER: RefCell<Option<(usize, Rc<DmaBuffer>)>> = const { RefCell::new(None) };
+}
+
+/// One zero buffer per executor, shared by every spare its logs fill: a spare waiting for
+/// appends holds no buffer of its own (a shard may hold thousands of logs, each with a spare
+/// waiting), and the buffer is zeroed once, not per write.
+fn executor_zero_buffer(file: &DmaFile) -> Rc<DmaBuffer> {
+    let executor = glommio::executor().id();
+    ZERO_BUFFER.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((id, zeros)) = slot.as_ref() {
+            if *id == executor {
+                return zeros.clone();
+            }
+        }
+        let mut zeros = file.alloc_dma_buffer(ZERO_FILL_WRITE_BYTES);
+        zeros.as_bytes_mut().fill(0);
+        let zeros = Rc::new(zeros);
+        *slot = Some((executor, zeros.clone()));
+        zeros
+    })
 }
 
 /// Creates, preallocates and zero-fills (as `pace` allows) a spare at `path` while `wanted()`
@@ -133,9 +158,12 @@ pub async fn discard(file: DmaFile, path: &Path) {
 ///
 /// The allowance grows with the active segment from where it stood when the spare was
 /// started, so that the zeros are done when the active segment has grown by three quarters of
-/// what it had left: the spare is ready before the roll that wants it. The log calls
-/// [`ZeroFillPace::on_active_grown`] after every append (two comparisons unless the waiting
-/// zero-fill can go on) and [`ZeroFillPace::release`] when it must not wait any more.
+/// what it had left: the spare is ready before a roll by size. A roll that comes earlier (by
+/// age, or for a batch that does not fit) finds it unfinished and releases the pace, and the
+/// rest of the zeros then go out unpaced, ready for the roll after. The log calls
+/// [`ZeroFillPace::on_active_grown`] after every append (one multiply-divide and a
+/// comparison; a wake-up only when the waiting zero-fill may go on) and
+/// [`ZeroFillPace::release`] when it must not wait any more.
 #[derive(Debug, Default)]
 pub struct ZeroFillPace {
     /// The active segment's size when the spare was started.
@@ -244,17 +272,19 @@ mod tests {
         assert!(zero_fill_allowance(start, segment, done_at) >= segment);
         assert!(zero_fill_allowance(start, segment, done_at - 4 * MIB) < segment);
         // In between, the zeros run at segment / (3/4 of what was left) = 16/9 of the appends.
-        let half = zero_fill_allowance(start, segment, start + 9 * MIB);
-        assert_eq!(half, 16 * MIB + MIB);
+        let after_nine = zero_fill_allowance(start, segment, start + 9 * MIB);
+        assert_eq!(after_nine, 16 * MIB + MIB);
     }
 
     #[test]
-    fn given_a_full_or_shrunk_active_segment_should_not_divide_by_zero_or_go_backwards() {
+    fn given_a_full_or_shrunk_active_segment_should_not_divide_by_zero_or_overflow() {
         assert_eq!(zero_fill_allowance(10 * MIB, 10 * MIB, 12 * MIB), u64::MAX);
         assert_eq!(zero_fill_allowance(20 * MIB, 10 * MIB, 0), u64::MAX);
         // A roll leaves the active segment smaller than the start: the allowance stays at one
         // write until the log releases the pace.
         assert_eq!(zero_fill_allowance(64 * MIB, 256 * MIB, 0), MIB);
+        // The largest sizes fit the 128-bit product and saturate.
+        assert_eq!(zero_fill_allowance(0, u64::MAX, u64::MAX), u64::MAX);
     }
 
     #[test]
@@ -286,6 +316,11 @@ mod tests {
         pace.on_active_grown(segment / 4 + 9 * MIB / 16);
         assert_eq!(counter.0.load(Ordering::Relaxed), 1);
         assert!(second.as_mut().poll(&mut cx).is_ready());
+        // A smaller size (the active segment after a truncation) never takes the allowance
+        // back.
+        let allowed = pace.allowed.get();
+        pace.on_active_grown(segment / 4);
+        assert_eq!(pace.allowed.get(), allowed);
         let mut last = std::pin::pin!(pace.reached(segment));
         assert!(last.as_mut().poll(&mut cx).is_pending());
         pace.release();
