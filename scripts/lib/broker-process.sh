@@ -37,7 +37,7 @@ broker_start() {
     BROKER_ADDR="$(grep -o 'listening on [0-9.]*:[0-9]*' "$out" | head -1 | awk '{print $3}')"
     [[ -n "$BROKER_ADDR" ]] || { echo "cannot parse the broker address from: $(cat "$out")" >&2; return 1; }
     # Empty when the broker runs without a metrics endpoint.
-    BROKER_METRICS_URL="$(grep -o 'metrics http://[^ ,]*' "$out" | head -1 | awk '{print $2}')"
+    BROKER_METRICS_URL="$({ grep -o 'metrics http://[^ ,]*' "$out" || true; } | head -1 | awk '{print $2}')"
 }
 
 # broker_stop: SIGTERM, wait up to 15 s for a clean exit, then SIGKILL. Returns the broker's
