@@ -86,6 +86,8 @@ fn given_traffic_should_export_counters_latencies_and_offsets_in_prometheus_form
             && broker.metric_sum("sluice_partitions") == 2.0
             && broker.metric_sum("sluice_log_end_offset") == 10.0
             && broker.metric_sum("sluice_log_fdatasync_latency_seconds_count") >= 2.0
+            // Each shard's 10 ms timer-lag probe has fired at least once.
+            && broker.metric_sum("sluice_shard_timer_lag_seconds_count") >= 2.0
     });
     let page = broker.scrape();
     let body = page.split("\r\n\r\n").nth(1).expect("a body");
@@ -109,6 +111,7 @@ fn given_traffic_should_export_counters_latencies_and_offsets_in_prometheus_form
     assert!(broker.metric_sum("sluice_log_write_latency_seconds_count") >= 2.0);
     assert!(body.contains("sluice_log_fdatasync_latency_seconds{shard=\"1\",quantile=\"0.99\"}"));
     assert!(broker.metric_sum("sluice_log_fdatasync_latency_seconds_sum") > 0.0);
+    assert!(body.contains("sluice_shard_timer_lag_seconds{shard=\"0\",quantile=\"0.99\"}"));
 }
 
 #[test]

@@ -94,6 +94,11 @@ pub fn render(snapshots: &[ShardSnapshot]) -> String {
             "Latency of each fdatasync of a log segment.",
             |s| &s.log_fdatasync_latency_us,
         ),
+        (
+            "sluice_shard_timer_lag_seconds",
+            "How late a 10 ms timer on the shard fired: how long an arrived request can wait.",
+            |s| &s.timer_lag_us,
+        ),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} summary");
         for s in snapshots {

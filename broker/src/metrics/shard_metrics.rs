@@ -43,6 +43,9 @@ pub struct ShardMetrics {
     pub log_write_latency_us: Histogram<u64>,
     /// Latency of each fdatasync of a log segment by this shard's partitions.
     pub log_fdatasync_latency_us: Histogram<u64>,
+    /// How late a periodic timer on the shard fired: how long ready work (an arrived request)
+    /// can wait for the shard to look. Zero lateness is recorded as 1 µs.
+    pub timer_lag_us: Histogram<u64>,
     /// Per-partition offsets of the partitions this shard owns.
     pub partitions: Vec<PartitionGauge>,
 }
@@ -81,6 +84,7 @@ impl ShardMetrics {
             fetch_latency_us: histogram(),
             log_write_latency_us: histogram(),
             log_fdatasync_latency_us: histogram(),
+            timer_lag_us: histogram(),
             partitions: Vec::new(),
         }
     }
@@ -95,6 +99,11 @@ impl ShardMetrics {
     pub fn record_fetch(&mut self, latency: Duration) {
         self.fetch_requests_total += 1;
         self.fetch_latency_us.saturating_record(clamp_us(latency));
+    }
+
+    /// Records how late one probe timer fired.
+    pub fn record_timer_lag(&mut self, lag: Duration) {
+        self.timer_lag_us.saturating_record(clamp_us(lag));
     }
 
     /// Records one log write's or fdatasync's latency.

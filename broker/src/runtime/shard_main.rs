@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::os::fd::FromRawFd;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use glommio::channels::channel_mesh::{Full, MeshBuilder};
 use glommio::net::TcpListener;
@@ -108,6 +108,7 @@ pub async fn run_shard(start: ShardStart) -> Result<(), String> {
         .detach();
     }
     spawn_metrics_publisher(&shard, metrics_slot);
+    spawn_timer_lag_probe(&shard);
     spawn_retention(&shard);
     spawn_group_ticker(&shard);
 
@@ -222,6 +223,37 @@ fn spawn_metrics_publisher(shard: &Rc<ShardContext>, slot: SnapshotSlot) {
                 shard.shutdown.triggered(),
             )
             .await;
+        }
+    })
+    .detach();
+}
+
+/// How often the timer-lag probe wakes: often enough for a distribution over a benchmark's
+/// seconds, rarely enough to cost an idle shard nothing (100 wake-ups a second).
+const TIMER_LAG_PROBE_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Measures how late a timer on this shard fires. glommio looks at timers and socket
+/// completions at the same moments (when the task queue runs dry or preemption is due), so the
+/// lateness is how long a request that has arrived can wait before the shard even reads it:
+/// the part of a produce's latency that the produce histogram, which starts at decode, cannot
+/// see.
+fn spawn_timer_lag_probe(shard: &Rc<ShardContext>) {
+    let shard = shard.clone();
+    glommio::spawn_local(async move {
+        loop {
+            let due = Instant::now() + TIMER_LAG_PROBE_INTERVAL;
+            futures_lite::future::or(
+                glommio::timer::sleep(TIMER_LAG_PROBE_INTERVAL),
+                shard.shutdown.triggered(),
+            )
+            .await;
+            if shard.shutdown.is_triggered() {
+                return;
+            }
+            shard
+                .metrics
+                .borrow_mut()
+                .record_timer_lag(Instant::now().saturating_duration_since(due));
         }
     })
     .detach();
