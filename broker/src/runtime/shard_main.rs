@@ -218,11 +218,7 @@ fn spawn_metrics_publisher(shard: &Rc<ShardContext>, slot: SnapshotSlot) {
             if shard.shutdown.is_triggered() {
                 return;
             }
-            futures_lite::future::or(
-                glommio::timer::sleep(PUBLISH_INTERVAL),
-                shard.shutdown.triggered(),
-            )
-            .await;
+            shard.shutdown.sleep(PUBLISH_INTERVAL).await;
         }
     })
     .detach();
@@ -242,12 +238,7 @@ fn spawn_timer_lag_probe(shard: &Rc<ShardContext>) {
     glommio::spawn_local(async move {
         loop {
             let due = Instant::now() + TIMER_LAG_PROBE_INTERVAL;
-            futures_lite::future::or(
-                glommio::timer::sleep(TIMER_LAG_PROBE_INTERVAL),
-                shard.shutdown.triggered(),
-            )
-            .await;
-            if shard.shutdown.is_triggered() {
+            if !shard.shutdown.sleep(TIMER_LAG_PROBE_INTERVAL).await {
                 return;
             }
             shard
@@ -262,11 +253,7 @@ fn spawn_timer_lag_probe(shard: &Rc<ShardContext>) {
 fn spawn_retention(shard: &Rc<ShardContext>) {
     let shard = shard.clone();
     glommio::spawn_local(async move {
-        loop {
-            futures_lite::future::or(glommio::timer::sleep(RETENTION_CHECK_INTERVAL), shard.shutdown.triggered()).await;
-            if shard.shutdown.is_triggered() {
-                return;
-            }
+        while shard.shutdown.sleep(RETENTION_CHECK_INTERVAL).await {
             let now_ms = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
@@ -300,15 +287,7 @@ fn coordinator_incarnation(shard: usize) -> u64 {
 fn spawn_group_ticker(shard: &Rc<ShardContext>) {
     let shard = shard.clone();
     glommio::spawn_local(async move {
-        loop {
-            futures_lite::future::or(
-                glommio::timer::sleep(GROUP_TICK_INTERVAL),
-                shard.shutdown.triggered(),
-            )
-            .await;
-            if shard.shutdown.is_triggered() {
-                return;
-            }
+        while shard.shutdown.sleep(GROUP_TICK_INTERVAL).await {
             let image = shard.metadata.borrow().clone();
             shard.groups.tick(&image).await;
         }

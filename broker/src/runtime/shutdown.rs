@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use glommio::sync::Semaphore;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -67,5 +68,12 @@ impl ShardShutdown {
     pub async fn triggered(&self) {
         // acquire can only fail, when the gate closes: that failure is the event.
         let _ = self.gate.acquire(1).await;
+    }
+
+    /// Sleeps for `duration` unless shutdown starts first: whether the task should go on (the
+    /// loop of every periodic shard task).
+    pub async fn sleep(&self, duration: Duration) -> bool {
+        futures_lite::future::or(glommio::timer::sleep(duration), self.triggered()).await;
+        !self.is_triggered()
     }
 }
