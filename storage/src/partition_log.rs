@@ -552,29 +552,25 @@ impl LogInner {
         let task = glommio::spawn_local(async move {
             let open = || log.upgrade().is_some_and(|inner| !inner.state.borrow().closed);
             let made = spare_segment::make(&path, bytes, &pace, open).await;
-            let Some(inner) = log.upgrade() else {
-                // Dropped without close: nobody will take the spare.
-                if let Ok(Some(file)) = made {
-                    spare_segment::discard(file, &path).await;
-                }
-                return;
-            };
+            // Closed, or dropped without close: nobody will take the spare.
             let next = match made {
-                Ok(Some(file)) if open() => {
-                    inner.state.borrow_mut().stats.spare_segments_made += 1;
-                    SpareSegment::Ready(file)
-                }
+                Ok(Some(file)) if open() => SpareSegment::Ready(file),
                 Ok(Some(file)) => {
                     spare_segment::discard(file, &path).await;
                     SpareSegment::Absent
                 }
                 Ok(None) => SpareSegment::Absent,
                 Err(e) => {
-                    tracing::debug!(dir = %inner.dir.display(), error = %e, "no spare segment");
+                    tracing::debug!(path = %path.display(), error = %e, "no spare segment");
                     SpareSegment::Failed
                 }
             };
-            *inner.spare_segment.borrow_mut() = next;
+            if let Some(inner) = log.upgrade() {
+                if matches!(next, SpareSegment::Ready(_)) {
+                    inner.state.borrow_mut().stats.spare_segments_made += 1;
+                }
+                *inner.spare_segment.borrow_mut() = next;
+            }
         })
         .detach();
         *self.spare_task.borrow_mut() = Some(task);
@@ -671,6 +667,15 @@ impl LogInner {
         if let Some(sink) = &self.disk_latency {
             sink(op, started.elapsed());
         }
+    }
+
+    /// One fdatasync of a log segment, counted and timed.
+    async fn fdatasync(&self, file: &glommio::io::DmaFile) -> glommio::Result<(), ()> {
+        self.state.borrow_mut().stats.fdatasyncs += 1;
+        let started = Instant::now();
+        let synced = file.fdatasync().await;
+        self.report_latency(DiskOp::Fdatasync, started);
+        synced
     }
 
     /// Writes the active segment's pending bytes, chunk by chunk: with
@@ -782,11 +787,7 @@ impl LogInner {
         if self.state.borrow().durable_end_offset >= upto {
             return Ok(());
         }
-        self.state.borrow_mut().stats.fdatasyncs += 1;
-        let started = Instant::now();
-        let synced = file.fdatasync().await;
-        self.report_latency(DiskOp::Fdatasync, started);
-        match synced {
+        match self.fdatasync(&file).await {
             Ok(()) => {
                 let mut state = self.state.borrow_mut();
                 state.durable_end_offset = state.durable_end_offset.max(upto);
@@ -818,11 +819,7 @@ impl LogInner {
         if self.state.borrow().durable_end_offset >= upto {
             return Ok(());
         }
-        self.state.borrow_mut().stats.fdatasyncs += 1;
-        let started = Instant::now();
-        let synced = file.fdatasync().await;
-        self.report_latency(DiskOp::Fdatasync, started);
-        match synced {
+        match self.fdatasync(&file).await {
             Ok(()) => {
                 let mut state = self.state.borrow_mut();
                 if state.truncations == truncations {
