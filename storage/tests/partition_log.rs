@@ -3,9 +3,10 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use common::{body_matches, make_batch, run_on_executor, split_batches};
+use common::{body_matches, make_batch, run_on_executor, split_batches, wait_until};
 use sluice_storage::{BatchCache, FlushPolicy, LogConfig, PartitionLog, StorageError};
 
 fn small_config(policy: FlushPolicy) -> LogConfig {
@@ -327,11 +328,8 @@ fn given_interval_policy_when_waiting_should_become_durable_without_further_appe
         .await
         .unwrap();
         log.append(make_batch(1, 10, 0, 0)).await.unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while log.durable_end_offset() < 1 {
-            assert!(std::time::Instant::now() < deadline, "interval flush never happened");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until("an interval flush", Duration::from_secs(5), || log.durable_end_offset() >= 1)
+            .await;
         log.close().await.unwrap();
     });
 }
@@ -466,11 +464,7 @@ fn given_roll_when_its_seal_runs_should_cut_the_sealed_file_to_its_data_and_inde
         log.roll().await.unwrap();
         let sealed = path.join("00000000000000000000.log");
         let index = path.join("00000000000000000000.index");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !index.exists() {
-            assert!(std::time::Instant::now() < deadline, "the seal never ran");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until("the seal", Duration::from_secs(5), || index.exists()).await;
         let data_bytes = split_batches(&log.read(0, 1 << 20).await.unwrap())
             .iter()
             .map(|b| b.len() as u64)
@@ -496,11 +490,10 @@ fn given_quarter_full_active_segment_when_rolling_should_rename_the_spare_made_a
         for batch in 0..seed {
             log.append(make_batch(2, 100, batch as i64, batch)).await.unwrap();
         }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while log.stats().spare_segments_made == 0 {
-            assert!(std::time::Instant::now() < deadline, "no spare segment once a quarter full");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until("a spare segment once a quarter full", Duration::from_secs(5), || {
+            log.stats().spare_segments_made > 0
+        })
+        .await;
         assert_eq!(std::fs::metadata(&spare).unwrap().len(), config.segment_preallocate_bytes());
         let spare_inode = std::fs::metadata(&spare).unwrap().ino();
         assert_eq!(log.segment_count(), 1, "not rolled yet");
@@ -550,44 +543,50 @@ fn given_spare_segment_left_by_a_crash_when_opening_should_remove_it_and_keep_th
     });
 }
 
+/// 8 MiB segments: a spare is zero-filled in 1 MiB writes, paced to the appends.
+fn paced_spare_config() -> LogConfig {
+    LogConfig {
+        segment_bytes_max: 8 << 20,
+        write_behind_bytes: 1 << 20,
+        ..small_config(FlushPolicy::Never)
+    }
+}
+
+/// Opens a log at `path` with [`paced_spare_config`] and appends 40 batches of 64 KiB (seeds
+/// 0..40, 16 records each): 2.5 MiB, past a quarter of a segment. Returns once the spare file
+/// exists, still being zero-filled (its pace waits for appends that do not come), with its path.
+async fn log_with_spare_being_made(path: &Path) -> (PartitionLog, PathBuf) {
+    let log = PartitionLog::open(path, paced_spare_config(), BatchCache::new(0)).await.unwrap();
+    let spare = path.join("next-segment.tmp");
+    for seed in 0..40u64 {
+        log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
+    }
+    wait_until("a spare once a quarter full", Duration::from_secs(5), || spare.exists()).await;
+    assert_eq!(log.stats().spare_segments_made, 0, "the spare is still being made");
+    (log, spare)
+}
+
 #[test]
 fn given_spare_segment_being_zero_filled_when_rolling_early_should_finish_it_for_the_next_roll() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p0");
     run_on_executor(move || async move {
-        // 8 MiB segments: the spare is zero-filled in 1 MiB writes, paced to the appends.
-        let config = LogConfig {
-            segment_bytes_max: 8 << 20,
-            write_behind_bytes: 1 << 20,
-            ..small_config(FlushPolicy::Never)
-        };
-        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
-        let spare = path.join("next-segment.tmp");
-        // 40 batches of 64 KiB: 2.5 MiB, past a quarter of the segment.
-        for seed in 0..40u64 {
-            log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
-        }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !spare.exists() {
-            assert!(std::time::Instant::now() < deadline, "no spare once a quarter full");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        assert_eq!(log.stats().spare_segments_made, 0, "the spare is still being made");
+        let (log, _spare) = log_with_spare_being_made(&path).await;
 
         // A roll before the segment is full (as by age): the new segment starts empty, so the
         // pace would hold the zero-fill until it grew past 2 MiB. The roll releases it instead.
         log.roll().await.unwrap();
         assert_eq!(log.stats().rolls_from_spare, 0, "the spare was not ready");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while log.stats().spare_segments_made == 0 {
-            assert!(std::time::Instant::now() < deadline, "the released spare never finished");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until("the released spare finished", Duration::from_secs(20), || {
+            log.stats().spare_segments_made > 0
+        })
+        .await;
         log.append(make_batch(16, 4096, 40, 40)).await.unwrap();
         log.roll().await.unwrap();
         assert_eq!(log.stats().rolls_from_spare, 1, "the next roll took the finished spare");
         log.close().await.unwrap();
-        let reopened = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
+        let reopened =
+            PartitionLog::open(&path, paced_spare_config(), BatchCache::new(0)).await.unwrap();
         assert_eq!(reopened.log_end_offset(), 41 * 16);
         reopened.close().await.unwrap();
     });
@@ -598,29 +597,12 @@ fn given_spare_segment_being_zero_filled_when_the_log_is_dropped_unclosed_should
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p0");
     run_on_executor(move || async move {
-        let config = LogConfig {
-            segment_bytes_max: 8 << 20,
-            write_behind_bytes: 1 << 20,
-            ..small_config(FlushPolicy::Never)
-        };
-        let log = PartitionLog::open(&path, config, BatchCache::new(0)).await.unwrap();
-        let spare = path.join("next-segment.tmp");
-        for seed in 0..40u64 {
-            log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
-        }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !spare.exists() {
-            assert!(std::time::Instant::now() < deadline, "no spare once a quarter full");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        let (log, spare) = log_with_spare_being_made(&path).await;
         // The spare's task waits for appends that will not come; the log's drop releases it,
         // and it finds the log gone.
         drop(log);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while spare.exists() {
-            assert!(std::time::Instant::now() < deadline, "the spare outlived its log");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until("the spare removed after its log", Duration::from_secs(5), || !spare.exists())
+            .await;
     });
 }
 
@@ -629,26 +611,7 @@ fn given_spare_segment_being_zero_filled_when_closing_should_remove_it_before_cl
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p0");
     run_on_executor(move || async move {
-        // 8 MiB segments: the spare is zero-filled in 1 MiB writes, paced to the appends, so
-        // it is still being made when close comes.
-        let config = LogConfig {
-            segment_bytes_max: 8 << 20,
-            write_behind_bytes: 1 << 20,
-            ..small_config(FlushPolicy::Never)
-        };
-        let log = PartitionLog::open(&path, config.clone(), BatchCache::new(0)).await.unwrap();
-        let spare = path.join("next-segment.tmp");
-        // 40 batches of 64 KiB: 2.5 MiB, past a quarter of the segment.
-        for seed in 0..40u64 {
-            log.append(make_batch(16, 4096, seed as i64, seed)).await.unwrap();
-        }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !spare.exists() {
-            assert!(std::time::Instant::now() < deadline, "no spare once a quarter full");
-            glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        assert_eq!(log.stats().spare_segments_made, 0, "the spare is still being made");
-
+        let (log, spare) = log_with_spare_being_made(&path).await;
         log.close().await.unwrap();
         assert!(!spare.exists(), "close waits for the spare's task, which removes it");
         // What deleting the topic does next: nothing may appear in the directory meanwhile.

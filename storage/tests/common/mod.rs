@@ -77,6 +77,16 @@ where
         .expect("executor thread finishes")
 }
 
+/// Polls `done` every millisecond on the executor until it holds; fails the test naming `what`
+/// if it still does not after `timeout`. For conditions a background task brings about.
+pub async fn wait_until(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what} within {timeout:?}");
+        glommio::timer::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// Installs a tracing subscriber once, honouring RUST_LOG.
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
