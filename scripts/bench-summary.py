@@ -145,17 +145,13 @@ def broker_view(path):
             continue
         series, value = line.rsplit(" ", 1)
         name = series.split("{", 1)[0]
-        for suffix, key in (("_count", "count"), ("_sum", None)):
-            if name.endswith(suffix):
-                if key:
-                    entry = view.setdefault(name[: -len(suffix)], {})
-                    entry[key] = entry.get(key, 0) + float(value)
-                break
-        else:
-            if 'quantile="' in series:
-                q = series.split('quantile="', 1)[1].split('"', 1)[0]
-                entry = view.setdefault(name, {})
-                entry[q] = max(entry.get(q, 0.0), float(value) * 1e6)
+        if name.endswith("_count"):
+            entry = view.setdefault(name[: -len("_count")], {})
+            entry["count"] = entry.get("count", 0) + float(value)
+        elif 'quantile="' in series:
+            q = series.split('quantile="', 1)[1].split('"', 1)[0]
+            entry = view.setdefault(name, {})
+            entry[q] = max(entry.get(q, 0.0), float(value) * 1e6)
     return view
 
 

@@ -143,8 +143,9 @@ impl RunConfig {
     pub fn record_buffered_bytes_max(&self) -> usize {
         let mut largest =
             ProducerRecord::new(self.topic.as_str(), vec![0u8; self.sizes.max_bytes() as usize]);
-        if self.key_bytes_max() > 0 {
-            largest = largest.with_key(vec![0u8; self.key_bytes_max() as usize]);
+        let key_bytes = self.key_bytes_max() as usize;
+        if key_bytes > 0 {
+            largest = largest.with_key(vec![0u8; key_bytes]);
         }
         largest.buffered_bytes()
     }
