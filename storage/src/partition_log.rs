@@ -903,10 +903,9 @@ impl LogInner {
     async fn finish_roll_locked(&self) -> StorageResult<()> {
         let Some(base) = self.state.borrow().sealing else { return Ok(()) };
         // After a failed write nothing more is written (the appender refuses); the failure
-        // is what every later operation reports.
-        if let Some(reason) = self.state.borrow().failed.clone() {
-            return Err(StorageError::LogFailed { path: self.dir.clone(), reason });
-        }
+        // is what every later operation reports. (A closed log has no roll pending: close
+        // finishes it first.)
+        self.check_appendable()?;
         self.write_segment_locked(base, WriteScope::Everything).await?;
         self.sync_segment_locked(base).await?;
         if let Err(e) = sync_directory(&self.dir).await {
